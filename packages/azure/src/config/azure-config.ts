@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/** The Azure resources a service can ask the module for; each brings its own endpoint variable. */
+export type AzureResource = 'keyVault' | 'blob' | 'serviceBus' | 'cosmos';
+
+export const ENDPOINT_VARIABLES: Readonly<Record<AzureResource, string>> = {
+  keyVault: 'AZURE_KEYVAULT_URL',
+  blob: 'AZURE_STORAGE_BLOB_ENDPOINT',
+  serviceBus: 'AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE',
+  cosmos: 'AZURE_COSMOS_ENDPOINT',
+};
+
+/**
+ * The variables the AKS workload identity webhook injects into every pod whose template carries
+ * azure.workload.identity/use: "true". Locally the dev script sets the same four.
+ */
+export const WORKLOAD_IDENTITY_VARIABLES = [
+  'AZURE_CLIENT_ID',
+  'AZURE_TENANT_ID',
+  'AZURE_FEDERATED_TOKEN_FILE',
+  'AZURE_AUTHORITY_HOST',
+] as const;
+
+export interface AzureConfig {
+  clientId: string;
+  tenantId: string;
+  federatedTokenFile: string;
+  authorityHost: string;
+  keyVaultUrl?: string;
+  blobEndpoint?: string;
+  serviceBusNamespace?: string;
+  cosmosEndpoint?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const uuid = z.guid({ message: 'must be a GUID (the managed identity client id / tenant id)' });
+const httpsUrl = z
+  .url({ message: 'must be an absolute URL' })
+  .refine((value) => value.startsWith('https://'), { message: 'must use https://' });
+// A namespace host, optionally with a port (host:port), never a connection string.
+const namespaceHost = z
+  .string()
+  .regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, { message: 'must be a host name such as mybus.servicebus.windows.net' });
+
+const validators: Record<string, z.ZodType<string>> = {
+  AZURE_CLIENT_ID: uuid,
+  AZURE_TENANT_ID: uuid,
+  AZURE_FEDERATED_TOKEN_FILE: z.string().min(1, { message: 'must be a file path' }),
+  AZURE_AUTHORITY_HOST: httpsUrl,
+  AZURE_KEYVAULT_URL: httpsUrl,
+  AZURE_STORAGE_BLOB_ENDPOINT: httpsUrl,
+  AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: namespaceHost,
+  AZURE_COSMOS_ENDPOINT: httpsUrl,
+};
+
+/**
+ * Reads and validates the variables for the given resources. The first problem found is reported
+ * in one line naming the variable, so a pod's crash log says exactly what to fix.
+ */
+export function loadAzureConfig(
+  env: NodeJS.ProcessEnv,
+  resources: readonly AzureResource[],
+): AzureConfig {
+  const read = (name: string): string => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') {
+      throw new ConfigError(`Missing environment variable ${name}${hint(name)}`);
+    }
+    const result = validators[name]!.safeParse(raw.trim());
+    if (!result.success) {
+      throw new ConfigError(
+        `Malformed environment variable ${name}: ${result.error.issues[0]?.message ?? 'invalid'}`,
+      );
+    }
+    return result.data;
+  };
+  const config: AzureConfig = {
+    clientId: read('AZURE_CLIENT_ID'),
+    tenantId: read('AZURE_TENANT_ID'),
+    federatedTokenFile: read('AZURE_FEDERATED_TOKEN_FILE'),
+    authorityHost: read('AZURE_AUTHORITY_HOST'),
+  };
+  for (const resource of resources) {
+    const value = read(ENDPOINT_VARIABLES[resource]);
+    if (resource === 'keyVault') config.keyVaultUrl = value;
+    if (resource === 'blob') config.blobEndpoint = value;
+    if (resource === 'serviceBus') config.serviceBusNamespace = value;
+    if (resource === 'cosmos') config.cosmosEndpoint = value;
+  }
+  return config;
+}
+
+function hint(name: string): string {
+  return (WORKLOAD_IDENTITY_VARIABLES as readonly string[]).includes(name)
+    ? ' (injected by the workload identity webhook: is the pod label azure.workload.identity/use: "true" set and the service account annotated with its client id?)'
+    : '';
+}

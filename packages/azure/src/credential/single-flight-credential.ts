@@ -1,0 +1,65 @@
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+
+/** Refresh this long before expiry, as the Azure SDK's own token cycler does. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+interface CacheEntry {
+  token?: AccessToken;
+  pending?: Promise<AccessToken>;
+}
+
+/**
+ * Wraps the process's one DefaultAzureCredential so that every SDK client shares one token per
+ * audience: concurrent callers wait on the same exchange, and a cached token is reused until it
+ * is due for refresh (refreshAfterTimestamp, or five minutes before expiry). MSAL caches too, but
+ * it does not join concurrent cache misses: 200 simultaneous first calls would be 200 exchanges.
+ */
+export class SingleFlightCredential implements TokenCredential {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly inner: TokenCredential,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    const key = cacheKey(scopes, options);
+    const entry = this.cache.get(key) ?? {};
+    this.cache.set(key, entry);
+    if (entry.token && !this.isDueForRefresh(entry.token)) return entry.token;
+    entry.pending ??= this.exchange(scopes, options, entry);
+    try {
+      return await entry.pending;
+    } catch (error) {
+      // A still-valid token beats an error while the token endpoint is briefly unreachable.
+      if (entry.token && entry.token.expiresOnTimestamp > this.now()) return entry.token;
+      throw error;
+    }
+  }
+
+  private async exchange(
+    scopes: string | string[],
+    options: GetTokenOptions | undefined,
+    entry: CacheEntry,
+  ): Promise<AccessToken> {
+    try {
+      // The caller's abort signal must not cancel an exchange other callers are waiting on.
+      const { abortSignal: _ownSignal, ...shared } = options ?? {};
+      const token = await this.inner.getToken(scopes, shared);
+      if (!token) throw new Error(`The credential returned no token for ${String(scopes)}`);
+      entry.token = token;
+      return token;
+    } finally {
+      entry.pending = undefined;
+    }
+  }
+
+  private isDueForRefresh(token: AccessToken): boolean {
+    return this.now() >= (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - REFRESH_MARGIN_MS);
+  }
+}
+
+function cacheKey(scopes: string | string[], options?: GetTokenOptions): string {
+  const list = (Array.isArray(scopes) ? scopes : [scopes]).slice().sort();
+  return JSON.stringify([list, options?.tenantId ?? '', options?.claims ?? '', options?.enableCae ?? false]);
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { describeAzureError } from './describe-azure-error.js';
+
+describe('describeAzureError', () => {
+  it('puts the AADSTS code first', () => {
+    const error = new Error(
+      'WorkloadIdentityCredential: Authentication failed.\nAADSTS700213: No matching federated identity record found for presented assertion subject',
+    );
+    expect(describeAzureError(error)).toBe(
+      'AADSTS700213: WorkloadIdentityCredential: Authentication failed.',
+    );
+  });
+
+  it('uses the typed code and status of REST errors', () => {
+    const error = Object.assign(new Error('This request is not authorized to perform this operation using this permission.'), {
+      code: 'AuthorizationPermissionMismatch',
+      statusCode: 403,
+    });
+    expect(describeAzureError(error)).toBe(
+      'AuthorizationPermissionMismatch HTTP 403: This request is not authorized to perform this operation using this permission.',
+    );
+  });
+
+  it('keeps plain errors readable', () => {
+    expect(describeAzureError(new Error('connect ECONNREFUSED 127.0.0.1:5671'))).toBe(
+      'connect ECONNREFUSED 127.0.0.1:5671',
+    );
+    expect(describeAzureError('boom')).toBe('boom');
+  });
+});

@@ -1,0 +1,95 @@
+import { CosmosClient } from '@azure/cosmos';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { ServiceBusClient } from '@azure/service-bus';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { describeAzureError } from '../errors/describe-azure-error.js';
+
+const PROBE_TIMEOUT_MS = 5_000;
+// Readiness is polled every few seconds by the kubelet; a short cache keeps probes from
+// becoming the main load on Key Vault and Cosmos.
+const PROBE_CACHE_MS = 2_000;
+
+/**
+ * Readiness probes that use the service's own identity and exactly the permissions it has, so a
+ * missing role assignment shows up as "not ready" with Azure's own error code.
+ */
+@Injectable()
+export class AzureHealthIndicators {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Optional() @Inject(SecretClient) private readonly secrets?: SecretClient,
+    @Optional() @Inject(BlobServiceClient) private readonly blobs?: BlobServiceClient,
+    @Optional() @Inject(ServiceBusClient) private readonly serviceBus?: ServiceBusClient,
+    @Optional() @Inject(CosmosClient) private readonly cosmos?: CosmosClient,
+  ) {}
+
+  /** Reads the secret's metadata (Key Vault Secrets User allows getSecret and readMetadata). */
+  keyVaultSecret(key: string, secretName: string) {
+    return this.probe(key, async () => {
+      const properties = await this.require(this.secrets).getSecret(secretName);
+      return { secret: secretName, version: properties.properties.version };
+    });
+  }
+
+  blobContainer(key: string, container: string) {
+    return this.probe(key, async () => {
+      await this.require(this.blobs).getContainerClient(container).getProperties();
+      return { container };
+    });
+  }
+
+  /** Opens a sender link: CBS authorization for Send happens on attach. */
+  serviceBusSender(key: string, queue: string) {
+    return this.probe(key, async () => {
+      const sender = this.require(this.serviceBus).createSender(queue);
+      try {
+        await sender.createMessageBatch();
+      } finally {
+        await sender.close();
+      }
+      return { queue, access: 'send' };
+    });
+  }
+
+  /** Peeks (Listen) without locking anything, so the probe never steals a message. */
+  serviceBusReceiver(key: string, queue: string) {
+    return this.probe(key, async () => {
+      const receiver = this.require(this.serviceBus).createReceiver(queue);
+      try {
+        await receiver.peekMessages(1);
+      } finally {
+        await receiver.close();
+      }
+      return { queue, access: 'listen' };
+    });
+  }
+
+  cosmosContainer(key: string, database: string, container: string) {
+    return this.probe(key, async () => {
+      await this.require(this.cosmos).database(database).container(container).read();
+      return { database, container };
+    });
+  }
+
+  private probe(key: string, check: () => Promise<Record<string, unknown>>) {
+    return this.health
+      .check(key)
+      .attempt(async () => {
+        try {
+          return await check();
+        } catch (error) {
+          // Terminus reports the thrown message; make it the Azure code, not a stack.
+          throw new Error(describeAzureError(error));
+        }
+      })
+      .withTimeout(PROBE_TIMEOUT_MS)
+      .cacheFor(PROBE_CACHE_MS);
+  }
+
+  private require<T>(client: T | undefined): T {
+    if (!client) throw new Error('This service was not configured with that Azure resource.');
+    return client;
+  }
+}

@@ -1,0 +1,35 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { ConfigError } from '../config/azure-config.js';
+
+export interface RunServiceOptions {
+  name: string;
+  port: number;
+  host?: string;
+  configure?: (app: INestApplication) => void | Promise<void>;
+}
+
+/**
+ * Starts a service the same way everywhere: JSON logger, shutdown hooks (SIGTERM drains the
+ * worker and closes the Azure clients), and a one-line, non-zero exit when configuration is
+ * missing or malformed, so `kubectl logs` of a crash-looping pod names the variable.
+ */
+export async function runService(module: Type<unknown>, options: RunServiceOptions): Promise<INestApplication> {
+  let app: INestApplication;
+  try {
+    app = await NestFactory.create(module, { bufferLogs: true, abortOnError: false });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${options.name}: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await options.configure?.(app);
+  await app.listen(options.port, options.host ?? '0.0.0.0');
+  app.get(Logger).log({ port: options.port, url: await app.getUrl() }, `${options.name} listening`);
+  return app;
+}
