@@ -1,0 +1,2 @@
+export * from './document-uploaded.message.js';
+export * from './document-record.js';
