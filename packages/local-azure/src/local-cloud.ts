@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { BlobEmulator } from './blob/index.js';
+import { CosmosEmulator } from './cosmos/index.js';
+import { loadIdentities, type IdentitiesFile } from './identities/index.js';
+import { KeyVaultEmulator } from './key-vault/index.js';
+import { ServiceBusEmulator } from './service-bus/index.js';
+import { LocalSts } from './sts/index.js';
+import { ensureLocalCa } from './tls/local-ca.js';
+
+/** The resources infra/main.bicep creates in Azure; the local cloud creates the same. */
+export const LOCAL_RESOURCES = {
+  vaultName: 'kv-intake',
+  uploadsContainer: 'uploads',
+  documentsQueue: 'documents',
+  /** Same as the queue's maxDeliveryCount in Bicep: a poison message is dead-lettered after 5 tries. */
+  maxDeliveryCount: 5,
+  cosmosDatabase: 'intake',
+  cosmosContainer: 'documents',
+  cosmosPartitionKey: '/id',
+  secrets: ['frontend-session-key', 'backend-signing-key'],
+} as const;
+
+/** A fixed local tenant, so token files and env files stay valid across restarts. */
+export const LOCAL_TENANT_ID = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
+
+export interface LocalCloudPorts {
+  sts: number;
+  keyVault: number;
+  blob: number;
+  cosmos: number;
+  serviceBus: number;
+}
+
+/** Ports `pnpm dev` uses; tests pass 0 everywhere to get free ports. */
+export const DEFAULT_PORTS: LocalCloudPorts = {
+  sts: 4443,
+  keyVault: 4444,
+  blob: 10000,
+  cosmos: 8081,
+  serviceBus: 5671,
+};
+
+export interface LocalCloudOptions {
+  /** Token files, persisted blobs and secrets. */
+  stateDir: string;
+  /** Where the local CA lives (default: stateDir); tests share the CA the test runner trusts. */
+  caDir?: string;
+  identitiesFile: string;
+  ports?: Partial<LocalCloudPorts>;
+  tenantId?: string;
+  /** Keep blobs and secrets under stateDir across restarts (dev); tests keep them in memory. */
+  persist?: boolean;
+  serviceAccountTokenLifetimeSeconds?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export const LOCALHOST_PRELOAD = fileURLToPath(new URL('../preload/localhost-dns.cjs', import.meta.url));
+
+/**
+ * The whole local cloud in one process: the cluster's OIDC issuer and the kubelet's token files,
+ * an Entra-compatible token endpoint, and the four data planes, all over TLS from one local CA,
+ * all checking the tokens the services obtained through the real workload-identity exchange.
+ */
+export class LocalCloud {
+  private constructor(
+    readonly identities: IdentitiesFile,
+    readonly caCertPath: string,
+    readonly sts: LocalSts,
+    readonly keyVault: KeyVaultEmulator,
+    readonly blob: BlobEmulator,
+    readonly cosmos: CosmosEmulator,
+    readonly serviceBus: ServiceBusEmulator,
+    readonly serviceBusNamespace: string,
+  ) {}
+
+  static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const ports = { ...DEFAULT_PORTS, ...options.ports };
+    const tenantId = options.tenantId ?? LOCAL_TENANT_ID;
+    const log = options.log ?? (() => undefined);
+    const identities = await loadIdentities(options.identitiesFile);
+    const ca = await ensureLocalCa(options.caDir ?? options.stateDir);
+    const tls = await ca.issueServerCertificate(['localhost', '*.vault.localhost', '127.0.0.1', '::1']);
+    const persistDir = options.persist ? options.stateDir : undefined;
+
+    const sts = new LocalSts({
+      port: ports.sts,
+      tls,
+      tenantId,
+      identities,
+      stateDir: options.stateDir,
+      serviceAccountTokenLifetimeSeconds: options.serviceAccountTokenLifetimeSeconds,
+      log,
+    });
+    await sts.start();
+    const jwks = () => sts.jwks();
+    const common = { tls, jwks, log, authorityHost: sts.authorityHost, tenantId };
+
+    const keyVault = new KeyVaultEmulator({
+      ...common,
+      port: ports.keyVault,
+      vaultName: LOCAL_RESOURCES.vaultName,
+      stateDir: persistDir,
+    });
+    const blob = new BlobEmulator({ ...common, port: ports.blob, stateDir: persistDir });
+    const cosmos = new CosmosEmulator({ ...common, port: ports.cosmos });
+    const serviceBus = new ServiceBusEmulator({
+      tls,
+      jwks,
+      log,
+      port: ports.serviceBus,
+      queues: [{ name: LOCAL_RESOURCES.documentsQueue, maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount }],
+    });
+    const started = await Promise.all([keyVault.start(), blob.start(), cosmos.start(), serviceBus.start()]);
+    const serviceBusPort = started[3].port;
+
+    for (const name of LOCAL_RESOURCES.secrets) {
+      await keyVault.ensureSecret(name, () => randomBytes(32).toString('base64url'));
+    }
+    await blob.ensureContainer(LOCAL_RESOURCES.uploadsContainer);
+    await cosmos.ensureDatabase(LOCAL_RESOURCES.cosmosDatabase);
+    await cosmos.ensureContainer(
+      LOCAL_RESOURCES.cosmosDatabase,
+      LOCAL_RESOURCES.cosmosContainer,
+      LOCAL_RESOURCES.cosmosPartitionKey,
+    );
+
+    return new LocalCloud(
+      identities,
+      ca.caCertPath,
+      sts,
+      keyVault,
+      blob,
+      cosmos,
+      serviceBus,
+      `localhost:${serviceBusPort}`,
+    );
+  }
+
+  /**
+   * Exactly what the AKS webhook injects into a pod of this service (client id, tenant, token
+   * file, authority host), plus the resource endpoints a deployment sets, plus the two variables
+   * that make Node trust the local CA and resolve *.localhost. Nothing else differs from AKS.
+   */
+  env(service: string): Record<string, string> {
+    return {
+      AZURE_CLIENT_ID: this.sts.clientId(service),
+      AZURE_TENANT_ID: this.sts.tenantId,
+      AZURE_FEDERATED_TOKEN_FILE: this.sts.tokenFilePath(service),
+      AZURE_AUTHORITY_HOST: this.sts.authorityHost,
+      AZURE_KEYVAULT_URL: this.keyVault.vaultUrl,
+      AZURE_STORAGE_BLOB_ENDPOINT: this.blob.endpoint,
+      AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: this.serviceBusNamespace,
+      AZURE_COSMOS_ENDPOINT: this.cosmos.endpoint,
+      NODE_EXTRA_CA_CERTS: this.caCertPath,
+      NODE_OPTIONS: `--require ${LOCALHOST_PRELOAD}`,
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([
+      this.serviceBus.stop(),
+      this.cosmos.stop(),
+      this.blob.stop(),
+      this.keyVault.stop(),
+    ]);
+    await this.sts.stop();
+  }
+}

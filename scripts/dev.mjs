@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `pnpm dev`: the whole system on this machine. Starts the local cloud (OIDC issuer, token
+// endpoint, Key Vault, Blob, Cosmos DB, Service Bus) in this process, then both services as child
+// processes with exactly the variables the AKS webhook would inject. Ctrl-C stops everything.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { LocalCloud } from '@wi/local-azure';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const started = performance.now();
+const frontendPort = Number(process.env.FRONTEND_PORT ?? 3000);
+const backendPort = Number(process.env.BACKEND_PORT ?? 3001);
+const verbose = process.env.LOG_LEVEL === 'debug';
+
+const children = new Map();
+let stopping = false;
+
+function step(text) {
+  console.log(`\u001b[36m▸\u001b[0m ${text}`);
+}
+
+/** Prints a service's JSON log line compactly; the JSON stays available with LOG_FORMAT=json. */
+function printLine(name, line) {
+  if (process.env.LOG_FORMAT === 'json') return console.log(`${name} ${line}`);
+  try {
+    const entry = JSON.parse(line);
+    const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[entry.level] ?? entry.level;
+    if (entry.req && !verbose) return; // request lines are in the JSON output when you need them
+    const extra = ['documentId', 'outcome', 'deliveryCount', 'durationMs', 'err']
+      .filter((key) => entry[key] !== undefined)
+      .map((key) => `${key}=${typeof entry[key] === 'object' ? JSON.stringify(entry[key].message ?? entry[key]) : entry[key]}`)
+      .join(' ');
+    console.log(`${name.padEnd(9)} ${String(level).padEnd(5)} ${entry.msg ?? ''} ${extra}`.trimEnd());
+  } catch {
+    console.log(`${name.padEnd(9)} ${line}`);
+  }
+}
+
+function startService(name, port, env) {
+  const child = spawn(process.execPath, [`services/${name}/dist/main.js`], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'development' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.set(name, child);
+  createInterface({ input: child.stdout }).on('line', (line) => printLine(name, line));
+  createInterface({ input: child.stderr }).on('line', (line) => printLine(name, line));
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping everything.`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+async function waitUntilReady(name, url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = error.cause?.code ?? error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} was not ready after ${timeoutMs / 1000} s: ${last}`);
+}
+
+let cloud;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  step('stopping…');
+  const exits = [...children.values()].map(
+    (child) => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }),
+  );
+  const forced = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 30_000);
+  await Promise.all(exits);
+  clearTimeout(forced);
+  await cloud?.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+// Last resort if this process dies another way: never leave a service running.
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+
+try {
+  step('starting the local cloud (issuer, token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)…');
+  cloud = await LocalCloud.start({
+    stateDir: `${root}.local-azure`,
+    identitiesFile: `${root}infra/identities.json`,
+    persist: true,
+    log: (event) => verbose && console.log(`local-azure ${JSON.stringify(event)}`),
+  });
+  const cloudSeconds = ((performance.now() - started) / 1000).toFixed(1);
+  step(`local cloud ready in ${cloudSeconds} s; tokens: ${cloud.sts.issuerUrl}`);
+
+  step('starting backend and frontend with the workload identity variables…');
+  startService('backend', backendPort, cloud.env('backend'));
+  startService('frontend', frontendPort, {
+    ...cloud.env('frontend'),
+    BACKEND_URL: `http://localhost:${backendPort}`,
+  });
+  await Promise.all([
+    waitUntilReady('backend', `http://localhost:${backendPort}/healthz/ready`),
+    waitUntilReady('frontend', `http://localhost:${frontendPort}/healthz/ready`),
+  ]);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`\n  \u001b[32mReady in ${seconds} s.\u001b[0m Open \u001b[1mhttp://localhost:${frontendPort}\u001b[0m   (Ctrl-C stops everything)\n`);
+} catch (error) {
+  console.error(`\n${error.message}`);
+  await shutdown(1);
+}

@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalCloud, type LocalCloudOptions } from '@wi/local-azure';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const identitiesFile = join(repoRoot, 'infra/identities.json');
+
+/** The local cloud on free ports, in memory, trusting the CA the test runner trusts. */
+export async function startLocalCloud(overrides: Partial<LocalCloudOptions> = {}): Promise<LocalCloud> {
+  return LocalCloud.start({
+    stateDir: await mkdtemp(join(tmpdir(), 'local-azure-')),
+    caDir: process.env.LOCAL_AZURE_STATE_DIR,
+    identitiesFile,
+    ports: { sts: 0, keyVault: 0, blob: 0, cosmos: 0, serviceBus: 0 },
+    ...overrides,
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface RunningService {
+  name: string;
+  url: string;
+  process: ChildProcess;
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a built service (dist/main.js) as `pnpm dev` does: a child process with the webhook's env. */
+export async function startService(
+  name: 'frontend' | 'backend',
+  env: Record<string, string>,
+): Promise<RunningService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, `services/${name}/dist/main.js`)], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls until the URL answers 2xx, or fails with the last answer and the service's output. */
+export async function waitForOk(url: string, service?: RunningService, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (service && service.process.exitCode !== null) {
+      throw new Error(`${service.name} exited with ${service.process.exitCode}:\n${service.output.join('')}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = String((error as Error & { cause?: { code?: string } }).cause?.code ?? error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms: ${last}\n${service?.output.join('') ?? ''}`);
+}
+
+export async function poll<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
