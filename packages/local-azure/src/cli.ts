@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalCloud } from './local-cloud.js';
+
+const usage = `Usage: local-azure start [--state-dir DIR] [--identities FILE] [--verbose]
+
+Starts the local cloud (OIDC issuer, Entra token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)
+and writes, per service in the identities file, DIR/env/<service>.env with the variables the AKS
+workload identity webhook would inject plus the endpoints. Run a service against it with
+  node --env-file=.local-azure/env/backend.env services/backend/dist/main.js
+Ctrl-C stops it.`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'state-dir': { type: 'string', default: '.local-azure' },
+      identities: { type: 'string', default: 'infra/identities.json' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help || positionals[0] !== 'start') {
+    console.log(usage);
+    process.exit(values.help ? 0 : 64);
+  }
+  const stateDir = resolve(values['state-dir']);
+  const cloud = await LocalCloud.start({
+    stateDir,
+    identitiesFile: resolve(values.identities),
+    persist: true,
+    log: values.verbose ? (event) => console.log(JSON.stringify(event)) : undefined,
+  });
+  const envDir = join(stateDir, 'env');
+  await mkdir(envDir, { recursive: true });
+  for (const identity of cloud.identities.identities) {
+    const file = join(envDir, `${identity.service}.env`);
+    const lines = Object.entries(cloud.env(identity.service)).map(([key, value]) => `${key}=${value}`);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    console.log(`${identity.service}: ${file}`);
+  }
+  console.log(`local cloud ready; issuer ${cloud.sts.issuerUrl}, authority ${cloud.sts.authorityHost} (Ctrl-C stops)`);
+  const stop = async () => {
+    await cloud.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`local-azure: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { localClientId, localPrincipalId, parseIdentities } from './identities-file.js';
+
+const committed = JSON.parse(
+  await readFile(new URL('../../../../infra/identities.json', import.meta.url), 'utf8'),
+) as { identities: Array<Record<string, unknown> & { federatedCredential: Record<string, unknown> }> };
+
+describe('parseIdentities', () => {
+  it('accepts the committed identities file', () => {
+    const file = parseIdentities(committed);
+    expect(file.identities.map((i) => i.service)).toEqual(['frontend', 'backend']);
+  });
+
+  it('names the JSON path of a malformed subject', () => {
+    const broken = structuredClone(committed);
+    broken.identities[1]!.federatedCredential.subject = 'backend';
+    expect(() => parseIdentities(broken)).toThrow(
+      'infra/identities.json: identities[1].federatedCredential.subject: must look like system:serviceaccount:<namespace>:<name>',
+    );
+  });
+
+  it('rejects duplicate services', () => {
+    const broken = structuredClone(committed);
+    broken.identities.push(structuredClone(broken.identities[0]!));
+    expect(() => parseIdentities(broken)).toThrow(/identities\[2\]\.service: duplicate service 'frontend'/);
+  });
+});
+
+describe('local ids', () => {
+  it('are stable GUIDs, distinct per identity and between client and principal', () => {
+    const a = { managedIdentityName: 'id-frontend' };
+    const b = { managedIdentityName: 'id-backend' };
+    expect(localClientId(a)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(localClientId(a)).toBe(localClientId({ ...a }));
+    expect(new Set([localClientId(a), localClientId(b), localPrincipalId(a), localPrincipalId(b)]).size).toBe(4);
+  });
+});

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+  message: 'must be a role definition GUID',
+});
+const kubernetesName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+  message: 'must be a Kubernetes name (lowercase letters, digits, -)',
+});
+
+const scopeSchema = z.discriminatedUnion('resource', [
+  z.object({ resource: z.literal('storage'), container: z.string().min(3) }),
+  z.object({ resource: z.literal('serviceBus'), queue: z.string().min(1) }),
+  z.object({ resource: z.literal('keyVault'), secret: z.string().min(1) }),
+  z.object({ resource: z.literal('cosmos'), database: z.string().min(1), container: z.string().min(1).optional() }),
+]);
+
+const identitySchema = z.object({
+  service: kubernetesName,
+  managedIdentityName: z.string().min(3).max(128),
+  serviceAccount: z.object({ namespace: kubernetesName, name: kubernetesName }),
+  federatedCredential: z.object({
+    name: z.string().min(3).max(120),
+    /** `aks-oidc-issuer` stands for the cluster's issuer URL; anything else is compared literally. */
+    issuer: z.string().min(1),
+    // Deliberately explicit (not derived from serviceAccount): a wrong subject must be expressible.
+    subject: z.string().regex(/^system:serviceaccount:[^:]+:[^:]+$/, {
+      message: 'must look like system:serviceaccount:<namespace>:<name>',
+    }),
+    audiences: z.array(z.string().min(1)).min(1),
+  }),
+  roleAssignments: z.array(
+    z.object({ role: z.string().min(1), roleDefinitionId: guid, scope: scopeSchema }),
+  ),
+});
+
+const identitiesFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    namespace: kubernetesName,
+    identities: z.array(identitySchema).min(1),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.identities.forEach((identity, index) => {
+      if (seen.has(identity.service)) {
+        ctx.addIssue({ code: 'custom', path: ['identities', index, 'service'], message: `duplicate service '${identity.service}'` });
+      }
+      seen.add(identity.service);
+    });
+  });
+
+export type IdentitiesFile = z.infer<typeof identitiesFileSchema>;
+export type ServiceIdentity = IdentitiesFile['identities'][number];
+export type RoleAssignment = ServiceIdentity['roleAssignments'][number];
+
+/** The symbolic issuer that means "this cluster's OIDC issuer URL" (resolved at deploy time). */
+export const CLUSTER_ISSUER_REFERENCE = 'aks-oidc-issuer';
+
+export class IdentitiesFileError extends Error {
+  override name = 'IdentitiesFileError';
+}
+
+/** Validates the identities file, naming the JSON path of the first problem. */
+export function parseIdentities(json: unknown, source = 'infra/identities.json'): IdentitiesFile {
+  const result = identitiesFileSchema.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+  throw new IdentitiesFileError(`${source}: ${path || '(root)'}: ${issue.message}`);
+}
+
+export async function loadIdentities(path: string): Promise<IdentitiesFile> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new IdentitiesFileError(`${path}: ${(error as Error).message}`);
+  }
+  return parseIdentities(json, path);
+}
+
+/** The local stand-in for the managed identity's client id: stable across runs, derived from its name. */
+export function localClientId(identity: Pick<ServiceIdentity, 'managedIdentityName'>): string {
+  return nameBasedGuid(`client:${identity.managedIdentityName}`);
+}
+
+/** The local stand-in for the identity's principal (object) id. */
+export function localPrincipalId(identity: Pick<ServiceIdentity, 'managedIdentityName'>): string {
+  return nameBasedGuid(`principal:${identity.managedIdentityName}`);
+}
+
+function nameBasedGuid(name: string): string {
+  const hex = createHash('sha256').update(`workload-identity-sample/${name}`).digest('hex');
+  // Shaped like an RFC 4122 version 5 UUID so every GUID validator accepts it.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+
+/** An Entra token endpoint error: the HTTP status, OAuth error and AADSTS code real Entra answers. */
+export interface EntraError {
+  status: number;
+  error: 'invalid_client' | 'invalid_request' | 'unauthorized_client' | 'invalid_tenant' | 'invalid_scope';
+  code: number;
+  description: string;
+}
+
+/** The body Entra sends, with its trace/correlation ids and timestamp in the description. */
+export function entraErrorBody(failure: EntraError, now = new Date()) {
+  const timestamp = now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  return {
+    error: failure.error,
+    error_description: `AADSTS${failure.code}: ${failure.description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_codes: [failure.code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `https://login.microsoftonline.com/error?code=${failure.code}`,
+  };
+}
+
+const CHECK_FIC =
+  'Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation';
+
+export const entraErrors = {
+  issuerMismatch: (issuer: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700211,
+    description: `No matching federated identity record found for presented assertion issuer '${issuer}'. ${CHECK_FIC}`,
+  }),
+  audienceMismatch: (audience: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700212,
+    description: `No matching federated identity record found for presented assertion audience '${audience}'. ${CHECK_FIC}`,
+  }),
+  subjectMismatch: (subject: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700213,
+    description: `No matching federated identity record found for presented assertion subject '${subject}'. ${CHECK_FIC}`,
+  }),
+  assertionExpired: (now: Date, nbf: number, exp: number): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700024,
+    description: `Client assertion is not within its valid time range. Current time: ${now.toISOString()}, assertion valid from ${new Date(nbf * 1000).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`,
+  }),
+  signingKeyNotFound: (kid: string, issuer: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000272,
+    description: `The certificate with identifier ${kid} used to sign the federated credential could not be found in the metadata of identity provider ${issuer}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`,
+  }),
+  unknownClient: (clientId: string, tenantId: string): EntraError => ({
+    status: 400,
+    error: 'unauthorized_client',
+    code: 700016,
+    description: `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+  }),
+  unknownTenant: (tenant: string): EntraError => ({
+    status: 400,
+    error: 'invalid_tenant',
+    code: 90002,
+    description: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+  }),
+  invalidRequest: (what: string): EntraError => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 900144,
+    description: `The request body must contain the following parameter: '${what}'.`,
+  }),
+  malformedAssertion: (): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 50027,
+    description: 'JWT token is invalid or malformed.',
+  }),
+  invalidScope: (scope: string): EntraError => ({
+    status: 400,
+    error: 'invalid_scope',
+    code: 1002012,
+    description: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+  }),
+};

@@ -1,0 +1,250 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackHttpsServer, readBody, sendJson } from '../http/https-server.js';
+import {
+  CLUSTER_ISSUER_REFERENCE,
+  localClientId,
+  localPrincipalId,
+  type IdentitiesFile,
+  type ServiceIdentity,
+} from '../identities/index.js';
+import { generateSigningKey, signJwt, toJwk, verifyJwtSignature, JwtError, type Jwk, type JwtClaims } from '../tokens/jwt.js';
+import { entraErrorBody, entraErrors, type EntraError } from './entra-errors.js';
+import { ServiceAccountTokenWriter, type ServiceAccountTokenOverrides } from './service-account-tokens.js';
+
+export interface LocalStsOptions {
+  host?: string;
+  port: number;
+  tls: { cert: string; key: string };
+  tenantId: string;
+  identities: IdentitiesFile;
+  stateDir: string;
+  serviceAccountTokenLifetimeSeconds?: number;
+  accessTokenLifetimeSeconds?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+/** One token exchange as the STS saw it: never the assertion or the token, only their claims. */
+export interface TokenExchangeRecord {
+  at: string;
+  clientId: string;
+  scope: string;
+  assertionIssuer?: string;
+  assertionSubject?: string;
+  assertionAudience?: string;
+  outcome: 'success' | 'failure';
+  error?: string;
+}
+
+interface TokenResponse {
+  token_type: 'Bearer';
+  expires_in: number;
+  ext_expires_in: number;
+  access_token: string;
+}
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * The two identity services of workload identity in one HTTPS server: the cluster's OIDC issuer
+ * (discovery + JWKS, and the kubelet's token files) and Entra's token endpoint, which accepts a
+ * service account token as client assertion when a federated credential of the identity matches
+ * its issuer, subject and audience exactly, and answers mismatches with Entra's codes.
+ */
+export class LocalSts {
+  private readonly issuerKey = generateSigningKey();
+  private readonly accessTokenKey = generateSigningKey();
+  private readonly server: LoopbackHttpsServer;
+  private readonly tokenWriter: ServiceAccountTokenWriter;
+  private readonly records: TokenExchangeRecord[] = [];
+  private port = 0;
+
+  constructor(private readonly options: LocalStsOptions) {
+    this.server = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
+    this.tokenWriter = new ServiceAccountTokenWriter({
+      stateDir: options.stateDir,
+      issuerUrl: () => this.issuerUrl,
+      signingKey: this.issuerKey,
+      lifetimeSeconds: options.serviceAccountTokenLifetimeSeconds ?? 3600,
+    });
+  }
+
+  async start(): Promise<{ port: number }> {
+    this.port = await this.server.listen(this.options.port, this.options.host);
+    await Promise.all(this.options.identities.identities.map((identity) => this.tokenWriter.write(identity)));
+    return { port: this.port };
+  }
+
+  async stop(): Promise<void> {
+    this.tokenWriter.stop();
+    await this.server.close();
+  }
+
+  get tenantId(): string {
+    return this.options.tenantId;
+  }
+
+  get authorityHost(): string {
+    return `https://localhost:${this.port}`;
+  }
+
+  /** Like an AKS issuer URL, it ends with a slash; federated credentials must match it exactly. */
+  get issuerUrl(): string {
+    return `https://localhost:${this.port}/oidc/`;
+  }
+
+  tokenFilePath(service: string): string {
+    return this.tokenWriter.tokenFilePath(service);
+  }
+
+  clientId(service: string): string {
+    return localClientId(this.identity(service));
+  }
+
+  /** The keys access tokens are signed with, for the data planes to verify them. */
+  jwks(): Jwk[] {
+    return [toJwk(this.accessTokenKey)];
+  }
+
+  exchanges(): readonly TokenExchangeRecord[] {
+    return this.records;
+  }
+
+  writeServiceAccountToken(service: string, overrides?: ServiceAccountTokenOverrides): Promise<void> {
+    return this.tokenWriter.write(this.identity(service), overrides);
+  }
+
+  private identity(service: string): ServiceIdentity {
+    const identity = this.options.identities.identities.find((i) => i.service === service);
+    if (!identity) throw new Error(`No identity for service '${service}' in the identities file.`);
+    return identity;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.authorityHost);
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/oidc/.well-known/openid-configuration') {
+      return sendJson(res, 200, {
+        issuer: this.issuerUrl,
+        jwks_uri: `${this.issuerUrl}openid/v1/jwks`,
+        response_types_supported: ['id_token'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
+    }
+    if (req.method === 'GET' && path === '/oidc/openid/v1/jwks') {
+      return sendJson(res, 200, { keys: [toJwk(this.issuerKey)] });
+    }
+    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(path);
+    if (!match) return sendJson(res, 404, { error: 'not_found' });
+    const [, tenant, endpoint] = match as unknown as [string, string, string];
+    if (tenant !== this.options.tenantId) return this.fail(res, entraErrors.unknownTenant(tenant));
+    const base = `${this.authorityHost}/${tenant}`;
+    if (req.method === 'GET' && endpoint.startsWith('v2.0')) {
+      return sendJson(res, 200, {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        response_modes_supported: ['query', 'fragment', 'form_post'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+        issuer: `${base}/v2.0`,
+        request_uri_parameter_supported: false,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        tenant_region_scope: null,
+        cloud_instance_name: 'localhost',
+      });
+    }
+    if (req.method === 'GET' && endpoint.startsWith('discovery')) {
+      return sendJson(res, 200, { keys: this.jwks() });
+    }
+    if (req.method === 'POST') return this.token(req, res);
+    return sendJson(res, 405, { error: 'method_not_allowed' });
+  }
+
+  private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(await readBody(req));
+    const clientId = form.get('client_id') ?? '';
+    const scope = form.get('scope') ?? '';
+    const record: TokenExchangeRecord = { at: new Date().toISOString(), clientId, scope, outcome: 'failure' };
+    this.records.push(record);
+    const result = this.exchange(form, record);
+    if ('status' in result) {
+      record.error = `AADSTS${result.code}`;
+      this.options.log?.({ event: 'token-exchange', outcome: 'failure', clientId, scope, error: record.error });
+      return this.fail(res, result);
+    }
+    record.outcome = 'success';
+    this.options.log?.({ event: 'token-exchange', outcome: 'success', clientId, scope, subject: record.assertionSubject });
+    return sendJson(res, 200, result, { 'cache-control': 'no-store' });
+  }
+
+  private exchange(form: URLSearchParams, record: TokenExchangeRecord): EntraError | TokenResponse {
+    for (const required of ['grant_type', 'client_id', 'scope', 'client_assertion_type', 'client_assertion']) {
+      if (!form.get(required)) return entraErrors.invalidRequest(required);
+    }
+    if (form.get('client_assertion_type') !== ASSERTION_TYPE) return entraErrors.invalidRequest('client_assertion_type');
+    const scope = form.get('scope')!.split(' ').find((s) => s.endsWith('/.default'));
+    if (!scope) return entraErrors.invalidScope(form.get('scope')!);
+
+    let claims: JwtClaims;
+    try {
+      claims = verifyJwtSignature(form.get('client_assertion')!, [toJwk(this.issuerKey)]).claims;
+    } catch (error) {
+      if (error instanceof JwtError && error.reason === 'unknown-key') {
+        return entraErrors.signingKeyNotFound(String(error.message), this.issuerUrl);
+      }
+      return entraErrors.malformedAssertion();
+    }
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [String(claims.aud)];
+    record.assertionIssuer = String(claims.iss);
+    record.assertionSubject = String(claims.sub);
+    record.assertionAudience = audiences.join(' ');
+
+    const now = new Date();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const exp = Number(claims.exp);
+    const nbf = Number(claims.nbf ?? claims.iat ?? 0);
+    if (!(exp > nowSeconds) || nbf > nowSeconds + 300) return entraErrors.assertionExpired(now, nbf, exp);
+
+    const identity = this.options.identities.identities.find((i) => localClientId(i) === form.get('client_id'));
+    if (!identity) return entraErrors.unknownClient(form.get('client_id')!, this.options.tenantId);
+
+    // Exact, case-sensitive comparison of each field, in Entra's order: issuer, subject, audience.
+    const fic = identity.federatedCredential;
+    const ficIssuer = fic.issuer === CLUSTER_ISSUER_REFERENCE ? this.issuerUrl : fic.issuer;
+    if (claims.iss !== ficIssuer) return entraErrors.issuerMismatch(String(claims.iss));
+    if (claims.sub !== fic.subject) return entraErrors.subjectMismatch(String(claims.sub));
+    if (!audiences.some((aud) => fic.audiences.includes(aud))) return entraErrors.audienceMismatch(audiences.join(','));
+
+    const lifetime = this.options.accessTokenLifetimeSeconds ?? 3600;
+    const oid = localPrincipalId(identity);
+    const accessToken = signJwt(
+      {
+        aud: scope.slice(0, -'/.default'.length).replace(/\/$/, ''),
+        iss: `https://sts.windows.net/${this.options.tenantId}/`,
+        iat: nowSeconds,
+        nbf: nowSeconds,
+        exp: nowSeconds + lifetime,
+        appid: localClientId(identity),
+        appidacr: '2',
+        idp: `https://sts.windows.net/${this.options.tenantId}/`,
+        idtyp: 'app',
+        oid,
+        sub: oid,
+        tid: this.options.tenantId,
+        ver: '1.0',
+        xms_mirid: identity.managedIdentityName,
+      },
+      this.accessTokenKey,
+    );
+    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+  }
+
+  private fail(res: ServerResponse, failure: EntraError): void {
+    sendJson(res, failure.status, entraErrorBody(failure));
+  }
+}
