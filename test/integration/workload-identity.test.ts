@@ -38,23 +38,22 @@ describe('the workload identity exchange', () => {
     expect(made.map((e) => e.scope).sort()).toEqual(audiences.slice().sort());
   });
 
-  it('re-reads the service account token file on every exchange', async () => {
+  it('presents the token file as it is now: an expired projected token fails with AADSTS700024', async () => {
     const env = cloud.env('frontend');
-    const first = new WorkloadIdentityCredential({
-      tenantId: env.AZURE_TENANT_ID!,
-      clientId: env.AZURE_CLIENT_ID!,
-      tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-      authorityHost: env.AZURE_AUTHORITY_HOST!,
-      disableInstanceDiscovery: true,
-    });
-    await first.getToken('https://storage.azure.com/.default');
+    const credential = () =>
+      new WorkloadIdentityCredential({
+        tenantId: env.AZURE_TENANT_ID!,
+        clientId: env.AZURE_CLIENT_ID!,
+        tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
+        authorityHost: env.AZURE_AUTHORITY_HOST!,
+        disableInstanceDiscovery: true,
+      });
     const tokenBefore = await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8');
-    // An expired projected token in the file must be what the next exchange presents.
     await cloud.sts.writeServiceAccountToken('frontend', { lifetimeSeconds: -3600 });
     expect(await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8')).not.toBe(tokenBefore);
-    await expect(first.getToken('https://servicebus.azure.net/.default')).rejects.toThrow(/AADSTS700024/);
+    await expect(credential().getToken('https://servicebus.azure.net/.default')).rejects.toThrow(/AADSTS700024/);
     await cloud.sts.writeServiceAccountToken('frontend');
-    await expect(first.getToken('https://servicebus.azure.net/.default')).resolves.toBeTruthy();
+    await expect(credential().getToken('https://servicebus.azure.net/.default')).resolves.toBeTruthy();
   });
 });
 
