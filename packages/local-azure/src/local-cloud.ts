@@ -102,7 +102,7 @@ export class LocalCloud {
       vaultName: LOCAL_RESOURCES.vaultName,
       stateDir: persistDir,
     });
-    const blob = new BlobEmulator({ ...common, port: ports.blob, stateDir: persistDir });
+    const blob = new BlobEmulator({ ...common, caCertPem: ca.caCertPem, port: ports.blob, stateDir: persistDir });
     const cosmos = new CosmosEmulator({ ...common, port: ports.cosmos });
     const serviceBus = new ServiceBusEmulator({
       tls,

@@ -1,0 +1,187 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuthorizationDecision } from '../authorization/decision.js';
+import { LoopbackHttpsServer } from '../http/https-server.js';
+import { AccessTokenError, verifyAccessToken, type AccessTokenClaims, type JwksSource } from '../tokens/access-token.js';
+import { AZURITE_ACCOUNT, startAzuriteBlob, type AzuriteBlobServer } from './azurite.js';
+import { blobRequestTarget } from './blob-data-actions.js';
+import { sendStorageError } from './blob-errors.js';
+
+export const STORAGE_RESOURCE = 'https://storage.azure.com';
+
+export interface BlobEmulatorOptions {
+  host?: string;
+  port: number;
+  tls: { cert: string; key: string };
+  /** The CA that signed tls.cert: the proxy trusts Azurite's certificate through it. */
+  caCertPem: string;
+  authorityHost: string;
+  tenantId: string;
+  jwks: JwksSource;
+  authorize?: (claims: AccessTokenClaims, action: string, scope: { container?: string; blob?: string }) => AuthorizationDecision;
+  /** Keep blobs under stateDir/blob across restarts; in memory when omitted. */
+  stateDir?: string;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+/**
+ * Blob Storage: Azurite (in this process, on an internal loopback port) behind an authorization
+ * proxy that does what Azure Storage does and Azurite does not: verify the token's signature and
+ * check the caller's role assignments for the exact permission. Bodies stream through.
+ */
+export class BlobEmulator {
+  private readonly proxy: LoopbackHttpsServer;
+  private azurite?: AzuriteBlobServer;
+  private azuritePort = 0;
+  private tlsDir?: string;
+  private port = 0;
+
+  constructor(private readonly options: BlobEmulatorOptions) {
+    this.proxy = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
+  }
+
+  async start(): Promise<{ port: number }> {
+    this.tlsDir = await mkdtemp(join(tmpdir(), 'azurite-tls-'));
+    const certPath = join(this.tlsDir, 'cert.pem');
+    const keyPath = join(this.tlsDir, 'key.pem');
+    await writeFile(certPath, this.options.tls.cert);
+    await writeFile(keyPath, this.options.tls.key, { mode: 0o600 });
+    this.azurite = await startAzuriteBlob({
+      port: 0,
+      tls: { ...this.options.tls, certPath, keyPath },
+      persistDir: this.options.stateDir ? join(this.options.stateDir, 'blob') : undefined,
+    });
+    this.azuritePort = Number(new URL(`https://${this.azurite.getHttpServerAddress().replace(/^https?:\/\//, '')}`).port);
+    this.port = await this.proxy.listen(this.options.port, this.options.host);
+    return { port: this.port };
+  }
+
+  async stop(): Promise<void> {
+    await this.proxy.close();
+    await this.azurite?.close();
+    if (this.tlsDir) await rm(this.tlsDir, { recursive: true, force: true });
+  }
+
+  get endpoint(): string {
+    return `https://localhost:${this.port}/${AZURITE_ACCOUNT}`;
+  }
+
+  /** Seeding (Bicep creates the container in Azure): straight to Azurite, as the platform would. */
+  async ensureContainer(name: string): Promise<void> {
+    const status = await this.internal('PUT', `/${AZURITE_ACCOUNT}/${name}?restype=container`);
+    if (status !== 201 && status !== 409) throw new Error(`Could not create container ${name}: HTTP ${status}`);
+  }
+
+  /** For tests and reports: the committed blobs of a container. */
+  async listBlobNames(container: string): Promise<string[]> {
+    const body = await this.internalText('GET', `/${AZURITE_ACCOUNT}/${container}?restype=container&comp=list`);
+    return [...body.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]!);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.endpoint);
+    const head = req.method === 'HEAD';
+    const challenge = {
+      'www-authenticate': `Bearer authorization_uri=${this.options.authorityHost}/${this.options.tenantId}/oauth2/authorize resource_id=${STORAGE_RESOURCE}`,
+    };
+    let claims: AccessTokenClaims;
+    try {
+      claims = verifyAccessToken(req.headers.authorization, this.options.jwks, [
+        STORAGE_RESOURCE,
+        `https://localhost:${this.port}/${AZURITE_ACCOUNT}`,
+      ]);
+    } catch (error) {
+      const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
+      req.resume();
+      if (problem === 'missing') {
+        return sendStorageError(res, 401, 'NoAuthenticationInformation', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.', { headers: challenge, head });
+      }
+      const detail = {
+        'wrong-audience': 'Audience validation failed. Audience did not match.',
+        expired: 'Lifetime validation failed. The token is expired.',
+        'not-yet-valid': 'Lifetime validation failed. The token is not yet valid.',
+        'bad-signature': 'Signature validation failed. Signature is invalid.',
+        malformed: 'Signature validation failed. Token is malformed.',
+      }[problem];
+      this.options.log?.({ event: 'blob-unauthorized', problem });
+      return sendStorageError(res, 401, 'InvalidAuthenticationInfo', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.', { detail, headers: challenge, head });
+    }
+    const target = blobRequestTarget(req.method ?? 'GET', url, AZURITE_ACCOUNT);
+    const decision = this.options.authorize?.(claims, target.action, target) ?? { allowed: true };
+    if (!decision.allowed) {
+      req.resume();
+      this.options.log?.({ event: 'blob-forbidden', identity: claims.xms_mirid, action: target.action, container: target.container });
+      return sendStorageError(
+        res,
+        403,
+        'AuthorizationPermissionMismatch',
+        `This request is not authorized to perform this operation using this permission. ${decision.message}`,
+        { head },
+      );
+    }
+    this.forward(req, res);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse): void {
+    const upstream = request(
+      {
+        host: '127.0.0.1',
+        servername: 'localhost',
+        port: this.azuritePort,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: `localhost:${this.azuritePort}` },
+        ca: this.options.caCertPem,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) sendStorageError(res, 503, 'ServerBusy', 'The blob service is unavailable.');
+      else res.destroy();
+    });
+    req.on('aborted', () => upstream.destroy());
+    req.pipe(upstream);
+  }
+
+  /** A request straight to Azurite with a token Azurite's basic OAuth check accepts (signature unchecked there). */
+  private internal(method: string, path: string): Promise<number> {
+    return this.internalRequest(method, path).then((r) => r.status);
+  }
+
+  private internalText(method: string, path: string): Promise<string> {
+    return this.internalRequest(method, path).then((r) => r.body);
+  }
+
+  private internalRequest(method: string, path: string): Promise<{ status: number; body: string }> {
+    const now = Math.floor(Date.now() / 1000);
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // Unsigned: this never leaves the process; the proxy would reject it.
+    const platformToken = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: `https://sts.windows.net/${this.options.tenantId}/`, aud: STORAGE_RESOURCE, iat: now, nbf: now, exp: now + 300 })}.`;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          servername: 'localhost',
+          port: this.azuritePort,
+          method,
+          path,
+          ca: this.options.caCertPem,
+          headers: { authorization: `Bearer ${platformToken}`, 'x-ms-version': '2025-11-05', 'content-length': 0 },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './blob-emulator.js';
+export { AZURITE_ACCOUNT } from './azurite.js';
