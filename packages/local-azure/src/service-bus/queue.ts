@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+
+/** What the emulator keeps of a message: the AMQP sections it was sent with, plus broker state. */
+export interface StoredMessage {
+  sequenceNumber: number;
+  enqueuedAt: Date;
+  /** The AMQP message as the sender sent it (rhea's decoded form), without broker annotations. */
+  amqp: Record<string, unknown>;
+  deliveryCount: number;
+  deadLetter?: { reason: string; description: string };
+}
+
+export interface Lock {
+  token: string;
+  message: StoredMessage;
+  lockedUntil: Date;
+  timer: NodeJS.Timeout;
+  owner: object;
+  subQueue: 'active' | 'deadLetter';
+}
+
+export interface QueueStats {
+  active: number;
+  locked: number;
+  deadLettered: number;
+  completed: number;
+}
+
+/**
+ * One Service Bus queue (and its dead-letter sub-queue) in memory, with peek-lock semantics:
+ * a delivered message is locked for lockDuration; complete removes it; abandon or lock expiry
+ * returns it, and after maxDeliveryCount deliveries it moves to the dead-letter queue.
+ */
+export class Queue {
+  private readonly active: StoredMessage[] = [];
+  readonly deadLetters: StoredMessage[] = [];
+  private readonly locks = new Map<string, Lock>();
+  private nextSequence = 1;
+  private completed = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    readonly name: string,
+    readonly maxDeliveryCount: number,
+    readonly lockDurationMs: number,
+  ) {}
+
+  /** Called whenever a message becomes available, so links with credit can be served. */
+  onAvailable(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  enqueue(amqp: Record<string, unknown>): StoredMessage {
+    const message: StoredMessage = { sequenceNumber: this.nextSequence++, enqueuedAt: new Date(), amqp, deliveryCount: 0 };
+    this.active.push(message);
+    this.notify();
+    return message;
+  }
+
+  /** Takes the next message from the queue or its dead-letter sub-queue. */
+  take(subQueue: 'active' | 'deadLetter'): StoredMessage | undefined {
+    const message = (subQueue === 'active' ? this.active : this.deadLetters).shift();
+    if (message) message.deliveryCount += 1;
+    return message;
+  }
+
+  lock(message: StoredMessage, owner: object, subQueue: 'active' | 'deadLetter'): Lock {
+    const token = randomBytes(16).toString('hex');
+    const lock: Lock = {
+      token,
+      message,
+      owner,
+      subQueue,
+      lockedUntil: new Date(Date.now() + this.lockDurationMs),
+      timer: this.expiryTimer(token),
+    };
+    this.locks.set(token, lock);
+    return lock;
+  }
+
+  renew(token: string): Date | undefined {
+    const lock = this.locks.get(token);
+    if (!lock) return undefined;
+    clearTimeout(lock.timer);
+    lock.lockedUntil = new Date(Date.now() + this.lockDurationMs);
+    lock.timer = this.expiryTimer(token);
+    return lock.lockedUntil;
+  }
+
+  complete(token: string): boolean {
+    const lock = this.unlock(token);
+    if (lock) this.completed += 1;
+    return lock !== undefined;
+  }
+
+  /** Abandon: back to the queue, or to the dead-letter queue after the last allowed delivery. */
+  abandon(token: string): boolean {
+    const lock = this.unlock(token);
+    if (!lock) return false;
+    this.release(lock.message, lock.subQueue);
+    return true;
+  }
+
+  deadLetter(token: string, reason: string, description: string): boolean {
+    const lock = this.unlock(token);
+    if (!lock) return false;
+    lock.message.deadLetter = { reason, description };
+    this.deadLetters.push(lock.message);
+    this.notify();
+    return true;
+  }
+
+  /** Messages locked by a link that went away are released, as when a connection drops. */
+  releaseOwnedBy(owner: object): void {
+    for (const lock of [...this.locks.values()]) {
+      if (lock.owner === owner) this.abandon(lock.token);
+    }
+  }
+
+  hasLock(token: string): boolean {
+    return this.locks.has(token);
+  }
+
+  peek(fromSequence: number, count: number): StoredMessage[] {
+    const all = [...this.active, ...[...this.locks.values()].map((l) => l.message)].sort(
+      (a, b) => a.sequenceNumber - b.sequenceNumber,
+    );
+    return all.filter((m) => m.sequenceNumber >= fromSequence).slice(0, count);
+  }
+
+  stats(): QueueStats {
+    return { active: this.active.length, locked: this.locks.size, deadLettered: this.deadLetters.length, completed: this.completed };
+  }
+
+  close(): void {
+    for (const lock of this.locks.values()) clearTimeout(lock.timer);
+    this.locks.clear();
+    this.listeners.clear();
+  }
+
+  private unlock(token: string): Lock | undefined {
+    const lock = this.locks.get(token);
+    if (!lock) return undefined;
+    clearTimeout(lock.timer);
+    this.locks.delete(token);
+    return lock;
+  }
+
+  private release(message: StoredMessage, subQueue: 'active' | 'deadLetter'): void {
+    if (subQueue === 'deadLetter') {
+      this.deadLetters.unshift(message);
+    } else if (message.deliveryCount >= this.maxDeliveryCount) {
+      message.deadLetter = {
+        reason: 'MaxDeliveryCountExceeded',
+        description: `Message could not be consumed after ${this.maxDeliveryCount} delivery attempts.`,
+      };
+      this.deadLetters.push(message);
+    } else {
+      this.active.unshift(message);
+      this.active.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+    }
+    this.notify();
+  }
+
+  private expiryTimer(token: string): NodeJS.Timeout {
+    const timer = setTimeout(() => this.abandon(token), this.lockDurationMs);
+    timer.unref();
+    return timer;
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
