@@ -7,6 +7,7 @@ import { KeyVaultEmulator } from './key-vault/index.js';
 import { ServiceBusEmulator } from './service-bus/index.js';
 import { LocalSts } from './sts/index.js';
 import { ensureLocalCa } from './tls/local-ca.js';
+import { RoleAssignments } from './authorization/role-assignments.js';
 
 /** The resources infra/main.bicep creates in Azure; the local cloud creates the same. */
 export const LOCAL_RESOURCES = {
@@ -20,6 +21,9 @@ export const LOCAL_RESOURCES = {
   cosmosPartitionKey: '/id',
   secrets: ['frontend-session-key', 'backend-signing-key'],
 } as const;
+
+const SERVICE_BUS_SEND = 'Microsoft.ServiceBus/namespaces/queues/send/action';
+const SERVICE_BUS_RECEIVE = 'Microsoft.ServiceBus/namespaces/queues/receive/action';
 
 /** A fixed local tenant, so token files and env files stay valid across restarts. */
 export const LOCAL_TENANT_ID = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
@@ -95,20 +99,35 @@ export class LocalCloud {
     await sts.start();
     const jwks = () => sts.jwks();
     const common = { tls, jwks, log, authorityHost: sts.authorityHost, tenantId };
+    // Every data plane enforces the role assignments of infra/identities.json, as Azure RBAC does.
+    const rbac = new RoleAssignments(identities);
 
     const keyVault = new KeyVaultEmulator({
       ...common,
       port: ports.keyVault,
       vaultName: LOCAL_RESOURCES.vaultName,
       stateDir: persistDir,
+      authorize: (claims, action, secret) => rbac.check(claims, 'keyVault', action, { secret }),
     });
-    const blob = new BlobEmulator({ ...common, caCertPem: ca.caCertPem, port: ports.blob, stateDir: persistDir });
-    const cosmos = new CosmosEmulator({ ...common, port: ports.cosmos });
+    const blob = new BlobEmulator({
+      ...common,
+      caCertPem: ca.caCertPem,
+      port: ports.blob,
+      stateDir: persistDir,
+      authorize: (claims, action, scope) => rbac.check(claims, 'storage', action, scope),
+    });
+    const cosmos = new CosmosEmulator({
+      ...common,
+      port: ports.cosmos,
+      authorize: (claims, action, scope) => rbac.check(claims, 'cosmos', action, scope),
+    });
     const serviceBus = new ServiceBusEmulator({
       tls,
       jwks,
       log,
       port: ports.serviceBus,
+      authorize: (claims, action, queue) =>
+        rbac.check(claims, 'serviceBus', action === 'send' ? SERVICE_BUS_SEND : SERVICE_BUS_RECEIVE, { queue }),
       queues: [{ name: LOCAL_RESOURCES.documentsQueue, maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount }],
     });
     const started = await Promise.all([keyVault.start(), blob.start(), cosmos.start(), serviceBus.start()]);

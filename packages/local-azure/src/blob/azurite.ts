@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -26,6 +27,7 @@ export async function startAzuriteBlob(options: {
   const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration.js').default;
   const BlobServer = require('azurite/dist/src/blob/BlobServer.js').default;
   const dir = options.persistDir;
+  if (dir) await mkdir(dir, { recursive: true });
   const config = new BlobConfiguration(
     '127.0.0.1',
     options.port,
