@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AzureModule, ServiceLoggerModule } from '@wi/azure';
+import { BackendConfigModule } from './config/config.module.js';
+import { DocumentsModule } from './documents/documents.module.js';
+import { HealthModule } from './health/health.module.js';
+import { IntakeModule } from './intake/intake.module.js';
+
+@Module({
+  imports: [
+    ServiceLoggerModule.forRoot('backend'),
+    AzureModule.forRoot({ resources: ['keyVault', 'blob', 'serviceBus', 'cosmos'] }),
+    BackendConfigModule,
+    DocumentsModule,
+    IntakeModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}

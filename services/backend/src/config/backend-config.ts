@@ -1,0 +1,60 @@
+import { ConfigError } from '@wi/azure';
+import { z } from 'zod';
+
+export const BACKEND_CONFIG = Symbol('BACKEND_CONFIG');
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ message: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer').default(fallback);
+const name = (fallback: string) => z.string().min(1).default(fallback);
+
+const schema = z.object({
+  PORT: positiveInt(3001),
+  UPLOADS_CONTAINER: name('uploads'),
+  DOCUMENTS_QUEUE: name('documents'),
+  COSMOS_DATABASE: name('intake'),
+  COSMOS_CONTAINER: name('documents'),
+  SIGNING_SECRET_NAME: name('backend-signing-key'),
+  SIGNING_KEY_REFRESH_SECONDS: positiveInt(300),
+  WORKER_ENABLED: z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).default('true'),
+  WORKER_MAX_CONCURRENCY: positiveInt(8),
+  WORKER_DRAIN_TIMEOUT_MS: positiveInt(25_000),
+  WORKER_MAX_LOCK_RENEWAL_MS: positiveInt(300_000),
+});
+
+export interface BackendConfig {
+  port: number;
+  uploadsContainer: string;
+  documentsQueue: string;
+  cosmosDatabase: string;
+  cosmosContainer: string;
+  signingSecretName: string;
+  signingKeyRefreshSeconds: number;
+  workerEnabled: boolean;
+  workerMaxConcurrency: number;
+  workerDrainTimeoutMs: number;
+  workerMaxLockRenewalMs: number;
+}
+
+/** Validates the backend's own variables, naming the first bad one in the error. */
+export function loadBackendConfig(env: NodeJS.ProcessEnv): BackendConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(`Malformed environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const c = result.data;
+  return {
+    port: c.PORT,
+    uploadsContainer: c.UPLOADS_CONTAINER,
+    documentsQueue: c.DOCUMENTS_QUEUE,
+    cosmosDatabase: c.COSMOS_DATABASE,
+    cosmosContainer: c.COSMOS_CONTAINER,
+    signingSecretName: c.SIGNING_SECRET_NAME,
+    signingKeyRefreshSeconds: c.SIGNING_KEY_REFRESH_SECONDS,
+    workerEnabled: c.WORKER_ENABLED === 'true',
+    workerMaxConcurrency: c.WORKER_MAX_CONCURRENCY,
+    workerDrainTimeoutMs: c.WORKER_DRAIN_TIMEOUT_MS,
+    workerMaxLockRenewalMs: c.WORKER_MAX_LOCK_RENEWAL_MS,
+  };
+}
