@@ -9,7 +9,9 @@ const usage = `Usage: local-azure start [--state-dir DIR] [--identities FILE] [-
 Starts the local cloud (OIDC issuer, Entra token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)
 and writes, per service in the identities file, DIR/env/<service>.env with the variables the AKS
 workload identity webhook would inject plus the endpoints. Run a service against it with
-  node --env-file=.local-azure/env/backend.env services/backend/dist/main.js
+  (set -a; . .local-azure/env/backend.env; exec node services/backend/dist/main.js)
+(sourcing rather than node --env-file, which never overrides a variable already set, such as a
+NODE_EXTRA_CA_CERTS your machine exports).
 Ctrl-C stops it.`;
 
 async function main(): Promise<void> {
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   await mkdir(envDir, { recursive: true });
   for (const identity of cloud.identities.identities) {
     const file = join(envDir, `${identity.service}.env`);
-    const lines = Object.entries(cloud.env(identity.service)).map(([key, value]) => `${key}=${value}`);
+    const lines = Object.entries(cloud.env(identity.service)).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
     await writeFile(file, `${lines.join('\n')}\n`);
     console.log(`${identity.service}: ${file}`);
   }

@@ -28,8 +28,7 @@ export class DocumentsRepository {
   async list(): Promise<DocumentRecord[]> {
     const { resources } = await this.container.items
       .query<Record<string, unknown>>({
-        query: 'SELECT * FROM c ORDER BY c.uploadedAt DESC OFFSET 0 LIMIT @limit',
-        parameters: [{ name: '@limit', value: LIST_LIMIT }],
+        query: `SELECT TOP ${LIST_LIMIT} * FROM c ORDER BY c.uploadedAt DESC`,
       })
       .fetchAll();
     return resources.map(fromStored);
