@@ -7,3 +7,4 @@ export * from './health/azure-health.indicators.js';
 export * from './errors/describe-azure-error.js';
 export * from './service/logger.module.js';
 export * from './service/run-service.js';
+export * from './secrets/refreshing-secret.js';

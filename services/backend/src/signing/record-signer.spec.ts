@@ -50,7 +50,7 @@ describe('RecordSigner', () => {
     const signer = new RecordSigner(keys);
     const old = await signer.sign(base);
     vault.versions.push({ version: 'v2', value: 'key-two' });
-    await (keys as unknown as { refresh(): Promise<unknown> }).refresh();
+    await keys.refresh();
     const fresh = await signer.sign(base);
     expect(fresh.signatureKeyVersion).toBe('v2');
     expect(fresh.signature).not.toBe(old.signature);

@@ -9,7 +9,7 @@ export class RecordSigner {
   constructor(private readonly keys: SigningKeyService) {}
 
   async sign(record: Omit<UnsignedDocumentRecord, 'signatureKeyVersion'>): Promise<DocumentRecord> {
-    const { version, key } = await this.keys.current();
+    const { version, value: key } = await this.keys.current();
     const unsigned: UnsignedDocumentRecord = { ...record, signatureKeyVersion: version };
     return { ...unsigned, signature: hmac(key, unsigned) };
   }

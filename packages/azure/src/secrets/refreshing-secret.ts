@@ -1,0 +1,98 @@
+import { describeAzureError } from '../errors/describe-azure-error.js';
+
+/** The one SecretClient call this needs, so tests can pass a fake vault. */
+export interface SecretReader {
+  getSecret(
+    name: string,
+    options?: { version?: string },
+  ): Promise<{ value?: string; properties: { version?: string } }>;
+}
+
+export interface SecretVersion {
+  version: string;
+  value: Buffer;
+}
+
+export interface RefreshingSecretOptions {
+  name: string;
+  refreshIntervalMs: number;
+  /** Told about failed background refreshes; the last good version stays in use. */
+  onRefreshError?: (error: string, loaded: boolean) => void;
+  onRotated?: (version: string) => void;
+}
+
+/**
+ * One Key Vault secret kept in memory and re-read in the background, so a rotated secret is
+ * picked up without a restart and a request never waits on Key Vault once the first read
+ * succeeded. Older versions are fetched once, by version, for verifying what they signed.
+ */
+export class RefreshingSecret {
+  private latest?: SecretVersion;
+  private readonly versions = new Map<string, Promise<Buffer>>();
+  private timer?: NodeJS.Timeout;
+  private reading?: Promise<SecretVersion>;
+
+  constructor(
+    private readonly secrets: SecretReader,
+    private readonly options: RefreshingSecretOptions,
+  ) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Starts the first read and the refresh timer without waiting: a vault that is briefly
+   * unreachable shows in readiness, not as a crash loop. */
+  start(): void {
+    const refresh = () =>
+      this.refresh().catch((error: unknown) =>
+        this.options.onRefreshError?.(describeAzureError(error), this.latest !== undefined),
+      );
+    void refresh();
+    this.timer = setInterval(refresh, this.options.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async current(): Promise<SecretVersion> {
+    return this.latest ?? this.refresh();
+  }
+
+  async forVersion(version: string): Promise<Buffer> {
+    if (this.latest?.version === version) return this.latest.value;
+    let pending = this.versions.get(version);
+    if (!pending) {
+      pending = this.secrets
+        .getSecret(this.options.name, { version })
+        .then((secret) => Buffer.from(secret.value ?? '', 'utf8'));
+      // A failed fetch must not be cached as a permanent answer.
+      pending.catch(() => this.versions.delete(version));
+      this.versions.set(version, pending);
+    }
+    return pending;
+  }
+
+  /** Reads the latest version now; concurrent callers share one request. */
+  refresh(): Promise<SecretVersion> {
+    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async read(): Promise<SecretVersion> {
+    const secret = await this.secrets.getSecret(this.options.name);
+    const version = secret.properties.version ?? '';
+    if (!secret.value || !version) throw new Error(`Secret ${this.options.name} has no value or version.`);
+    if (this.latest?.version !== version) {
+      const previous = this.latest;
+      this.latest = { version, value: Buffer.from(secret.value, 'utf8') };
+      if (previous) {
+        this.versions.set(previous.version, Promise.resolve(previous.value));
+        this.options.onRotated?.(version);
+      }
+    }
+    return this.latest;
+  }
+}
