@@ -1,0 +1,27 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { AzureModule, ServiceLoggerModule } from '@wi/azure';
+import cookieParser from 'cookie-parser';
+import { FrontendConfigModule } from './config/config.module.js';
+import { DocumentsModule } from './documents/documents.module.js';
+import { HealthModule } from './health/health.module.js';
+import { UploadsModule } from './uploads/uploads.module.js';
+import { securityHeaders } from './web/security-headers.middleware.js';
+import { WebModule } from './web/web.module.js';
+
+@Module({
+  imports: [
+    ServiceLoggerModule.forRoot('frontend'),
+    // The frontend has no Cosmos role and gets no Cosmos client: it reads records through the backend.
+    AzureModule.forRoot({ resources: ['keyVault', 'blob', 'serviceBus'] }),
+    FrontendConfigModule,
+    DocumentsModule,
+    UploadsModule,
+    WebModule,
+    HealthModule,
+  ],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(securityHeaders, cookieParser()).forRoutes('*');
+  }
+}

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@wi/azure';
+import { AppModule } from './app.module.js';
+
+await runService(AppModule, { name: 'frontend', port: Number(process.env.PORT ?? 3000) });

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { formatBytes } from '../web/format.js';
+import { baseContentType, safeFileName } from './upload-policy.js';
+
+/** Where the file's bytes go while they arrive; the blob container in production. */
+export interface UploadSink {
+  /** Must not make the upload visible unless `body` ends without error. */
+  store(id: string, body: Readable, contentType: string, signal: AbortSignal): Promise<void>;
+  /** Removes a stored upload that will not be announced. */
+  discard(id: string): Promise<void>;
+}
+
+export interface ReceiveUploadOptions {
+  maxBytes: number;
+  allowedContentTypes: ReadonlySet<string>;
+  /** Checks the form's CSRF field; called before a single byte of the file is read. */
+  verifyCsrf: (token: string | undefined) => Promise<boolean>;
+}
+
+export interface ReceivedUpload {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+}
+
+export type UploadResult =
+  | { ok: true; upload: ReceivedUpload }
+  | { ok: false; status: 400 | 403 | 413 | 415; message: string }
+  /** The sink failed: storage is unreachable or refused the service's identity. */
+  | { ok: false; status: 503; message: string; cause: unknown };
+
+/** Multipart framing around a file is a few hundred bytes; anything far beyond the limit is refused unread. */
+const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
+
+export class UploadRejected extends Error {
+  constructor(
+    readonly status: 400 | 403 | 413 | 415,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Refuses a request from its headers alone, before any of its body is read. */
+export function rejectFromHeaders(headers: IncomingHttpHeaders, maxBytes: number): UploadRejected | undefined {
+  if (!/^multipart\/form-data\b/i.test(headers['content-type'] ?? '')) {
+    return new UploadRejected(400, 'Send the file as multipart/form-data in a field named "file".');
+  }
+  const declaredLength = Number(headers['content-length']);
+  if (Number.isFinite(declaredLength) && declaredLength > maxBytes + FRAMING_ALLOWANCE_BYTES) {
+    return new UploadRejected(413, tooLarge(maxBytes));
+  }
+  return undefined;
+}
+
+/**
+ * Streams one multipart file field into the sink as it arrives: the CSRF field must come first,
+ * the declared type must be allowed, and the file must be non-empty and within the limit. A
+ * refused upload never reaches the sink, or is aborted before the sink commits it.
+ */
+export function receiveUpload(
+  request: Readable & { headers: IncomingHttpHeaders },
+  sink: UploadSink,
+  options: ReceiveUploadOptions,
+): Promise<UploadResult> {
+  return new Promise((resolve) => {
+    let csrfToken: string | undefined;
+    let handled: Promise<UploadResult> | undefined;
+    let settled = false;
+    const finish = (result: UploadResult) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const refuse = (error: unknown): UploadResult =>
+      error instanceof UploadRejected
+        ? { ok: false, status: error.status, message: error.message }
+        : { ok: false, status: 503, message: 'Storage is unavailable; try again shortly.', cause: error };
+
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: request.headers,
+        // busboy flags a file that reaches its limit, not only one that exceeds it: allow one more
+        // byte and judge the size here.
+        limits: { files: 1, fileSize: options.maxBytes + 1, fields: 4, fieldSize: 1024, parts: 6 },
+      });
+    } catch {
+      finish({ ok: false, status: 400, message: 'Send the file as multipart/form-data in a field named "file".' });
+      request.resume();
+      return;
+    }
+
+    parser.on('field', (name, value) => {
+      if (name === '_csrf') csrfToken = value;
+    });
+    parser.on('file', (field, file, info) => {
+      if (field !== 'file' || handled) {
+        file.resume();
+        return;
+      }
+      handled = storeFile(file, info, csrfToken, sink, options).then(
+        (upload) => ({ ok: true as const, upload }),
+        (error: unknown) => {
+          file.resume(); // keep the request flowing so the refusal can be sent
+          return refuse(error);
+        },
+      );
+    });
+    parser.on('close', () => {
+      if (!handled) finish({ ok: false, status: 400, message: 'The form has no file in a field named "file".' });
+      else void handled.then(finish);
+    });
+    parser.on('error', () => {
+      request.unpipe(parser);
+      request.resume();
+      const malformed: UploadResult = { ok: false, status: 400, message: 'The upload could not be read as a multipart form.' };
+      if (!handled) return finish(malformed);
+      void handled.then(async (result) => {
+        if (result.ok) await sink.discard(result.upload.id).catch(() => undefined);
+        finish(result.ok ? malformed : result);
+      });
+    });
+    request.pipe(parser);
+  });
+}
+
+async function storeFile(
+  file: Readable & { truncated?: boolean },
+  info: busboy.FileInfo,
+  csrfToken: string | undefined,
+  sink: UploadSink,
+  options: ReceiveUploadOptions,
+): Promise<ReceivedUpload> {
+  if (!(await options.verifyCsrf(csrfToken))) {
+    throw new UploadRejected(403, 'The form has expired or did not come from this site; reload the page and try again.');
+  }
+  const contentType = baseContentType(info.mimeType);
+  if (!options.allowedContentTypes.has(contentType)) {
+    throw new UploadRejected(415, `Files of type ${contentType} are not accepted.`);
+  }
+
+  // Not destroyed on early exit: busboy must be able to drain the rest of the part.
+  const chunks = file.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+  try {
+    const first = await chunks.next();
+    if (first.done) throw new UploadRejected(400, 'The file is empty.');
+
+    let size = 0;
+    const aborter = new AbortController();
+    const counted = Readable.from(
+      (async function* () {
+        for (let next: IteratorResult<Buffer> = first; !next.done; next = await chunks.next()) {
+          size += next.value.length;
+          yield next.value;
+        }
+        // busboy stops at its limit and ends the stream; what arrived is not the whole file.
+        if (file.truncated || size > options.maxBytes) {
+          const error = new UploadRejected(413, tooLarge(options.maxBytes));
+          aborter.abort(error);
+          throw error;
+        }
+      })(),
+    );
+    const id = randomUUID();
+    try {
+      await sink.store(id, counted, contentType, aborter.signal);
+    } catch (error) {
+      if (aborter.signal.reason instanceof UploadRejected) throw aborter.signal.reason;
+      throw error;
+    }
+    return { id, fileName: safeFileName(info.filename), contentType, size };
+  } finally {
+    await chunks.return?.();
+  }
+}
+
+function tooLarge(maxBytes: number): string {
+  return `The file is larger than the ${formatBytes(maxBytes)} limit.`;
+}
