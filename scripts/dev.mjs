@@ -26,7 +26,8 @@ function printLine(name, line) {
   try {
     const entry = JSON.parse(line);
     const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[entry.level] ?? entry.level;
-    if (entry.req && !verbose) return; // request lines are in the JSON output when you need them
+    // Request lines and Nest's route table are in the JSON output (LOG_FORMAT=json) when you need them.
+    if (!verbose && (entry.req || ['RoutesResolver', 'RouterExplorer', 'NestApplication'].includes(entry.context))) return;
     const extra = ['documentId', 'outcome', 'deliveryCount', 'durationMs', 'err']
       .filter((key) => entry[key] !== undefined)
       .map((key) => `${key}=${typeof entry[key] === 'object' ? JSON.stringify(entry[key].message ?? entry[key]) : entry[key]}`)
@@ -108,6 +109,8 @@ try {
   startService('frontend', frontendPort, {
     ...cloud.env('frontend'),
     BACKEND_URL: `http://localhost:${backendPort}`,
+    // The page is served over plain http://localhost here, where Safari drops Secure cookies.
+    COOKIE_SECURE: 'false',
   });
   await Promise.all([
     waitUntilReady('backend', `http://localhost:${backendPort}/healthz/ready`),

@@ -23,8 +23,8 @@ const vitest = spawn(
   ],
   { cwd: root, stdio: 'inherit' },
 );
-const code = await new Promise((resolve) => vitest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => vitest.kill(signal));
+const code = await new Promise((resolve) => vitest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
 let summary;
 try {

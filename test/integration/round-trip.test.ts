@@ -5,40 +5,25 @@ import type { DocumentView } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrontendClient } from '../support/frontend-client.js';
-import {
-  poll,
-  type RunningService,
-  startLocalCloud,
-  startService,
-  waitForOk,
-} from '../support/local-stack.js';
+import { poll, type RunningService, type RunningStack, startStack } from '../support/local-stack.js';
 
 const MAX_UPLOAD_BYTES = 256 * 1024;
 
 describe('upload → message → record, through the real workload identity exchange', () => {
+  let stack: RunningStack;
   let cloud: LocalCloud;
   let backend: RunningService;
   let frontend: RunningService;
   let client: FrontendClient;
 
   beforeAll(async () => {
-    cloud = await startLocalCloud();
-    backend = await startService('backend', cloud.env('backend'));
-    frontend = await startService('frontend', {
-      ...cloud.env('frontend'),
-      BACKEND_URL: backend.url,
-      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
-    });
-    await waitForOk(`${backend.url}/healthz/ready`, backend);
-    await waitForOk(`${frontend.url}/healthz/ready`, frontend);
+    stack = await startStack({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+    ({ cloud, backend, frontend } = stack);
     client = new FrontendClient(frontend.url);
     await client.openPage();
   });
 
-  afterAll(async () => {
-    await Promise.all([frontend?.stop(), backend?.stop()]);
-    await cloud?.stop();
-  });
+  afterAll(() => stack?.stop());
 
   async function processed(id: string): Promise<DocumentView> {
     return poll(async () => {

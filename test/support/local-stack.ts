@@ -98,3 +98,33 @@ export async function poll<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+export interface RunningStack {
+  cloud: LocalCloud;
+  backend: RunningService;
+  frontend: RunningService;
+  stop(): Promise<void>;
+}
+
+/** The local cloud and both services, ready: what `pnpm dev` runs, on free ports. */
+export async function startStack(frontendEnv: Record<string, string> = {}): Promise<RunningStack> {
+  const cloud = await startLocalCloud();
+  const backend = await startService('backend', cloud.env('backend'));
+  const frontend = await startService('frontend', {
+    ...cloud.env('frontend'),
+    BACKEND_URL: backend.url,
+    ...frontendEnv,
+  });
+  const stop = async () => {
+    await Promise.all([frontend.stop(), backend.stop()]);
+    await cloud.stop();
+  };
+  try {
+    await waitForOk(`${backend.url}/healthz/ready`, backend);
+    await waitForOk(`${frontend.url}/healthz/ready`, frontend);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { cloud, backend, frontend, stop };
+}

@@ -73,15 +73,18 @@ async function watch(row) {
   const id = row.dataset.id;
   const started = Date.now();
   while (Date.now() - started < GIVE_UP_AFTER_MS) {
-    const response = await fetch(`/api/documents/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } }).catch(() => undefined);
-    if (response?.ok) {
-      row.replaceWith(processedRow(await response.json()));
-      return;
+    const response = await fetch(`/api/uploads/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } }).catch(() => undefined);
+    const upload = response?.ok ? await response.json() : undefined;
+    if (upload?.status === 'processed') {
+      row.replaceWith(processedRow(upload.document));
+      return true;
     }
+    if (response?.status === 404) break;
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   row.dataset.status = 'failed';
   row.lastElementChild.replaceWith(badge('failed'));
+  return false;
 }
 
 form.addEventListener('submit', async (event) => {
@@ -107,8 +110,7 @@ form.addEventListener('submit', async (event) => {
     tbody.prepend(row);
     showTable();
     form.reset();
-    await watch(row);
-    if (row.isConnected === false) status.textContent = `${file.name} processed.`;
+    status.textContent = (await watch(row)) ? `${file.name} processed.` : `${file.name} was not processed; see the backend's log.`;
   } catch {
     status.textContent = 'The upload could not be sent; check your connection and try again.';
   } finally {

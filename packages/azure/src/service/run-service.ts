@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import { type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from '../config/azure-config.js';
@@ -18,7 +18,9 @@ export interface RunServiceOptions {
 export async function runService(module: Type<unknown>, options: RunServiceOptions): Promise<INestApplication> {
   let app: INestApplication;
   try {
-    app = await NestFactory.create(module, { bufferLogs: true, abortOnError: false });
+    // Silent until the JSON logger takes over: Nest's own start-up lines are not JSON, and a
+    // configuration error must come out as exactly one line.
+    app = await NestFactory.create(module, { logger: false, abortOnError: false });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${options.name}: ${error.message}\n`);
@@ -30,6 +32,6 @@ export async function runService(module: Type<unknown>, options: RunServiceOptio
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await options.configure?.(app);
   await app.listen(options.port, options.host ?? '0.0.0.0');
-  app.get(Logger).log({ port: options.port, url: await app.getUrl() }, `${options.name} listening`);
+  new NestLogger('Bootstrap').log({ port: options.port, url: await app.getUrl() }, `${options.name} listening`);
   return app;
 }

@@ -30,6 +30,10 @@ export class BlobUploadSink implements UploadSink {
     });
   }
 
+  async exists(id: string): Promise<boolean> {
+    return this.container.getBlockBlobClient(id).exists();
+  }
+
   async discard(id: string): Promise<void> {
     await this.container.getBlockBlobClient(id).deleteIfExists();
   }
