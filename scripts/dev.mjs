@@ -25,14 +25,25 @@ function printLine(name, line) {
   if (process.env.LOG_FORMAT === 'json') return console.log(`${name} ${line}`);
   try {
     const entry = JSON.parse(line);
-    const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[entry.level] ?? entry.level;
+    const level =
+      { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[entry.level] ??
+      entry.level;
     // Request lines and Nest's route table are in the JSON output (LOG_FORMAT=json) when you need them.
-    if (!verbose && (entry.req || ['RoutesResolver', 'RouterExplorer', 'NestApplication'].includes(entry.context))) return;
+    if (
+      !verbose &&
+      (entry.req || ['RoutesResolver', 'RouterExplorer', 'NestApplication'].includes(entry.context))
+    )
+      return;
     const extra = ['documentId', 'outcome', 'deliveryCount', 'durationMs', 'err']
       .filter((key) => entry[key] !== undefined)
-      .map((key) => `${key}=${typeof entry[key] === 'object' ? JSON.stringify(entry[key].message ?? entry[key]) : entry[key]}`)
+      .map(
+        (key) =>
+          `${key}=${typeof entry[key] === 'object' ? JSON.stringify(entry[key].message ?? entry[key]) : entry[key]}`,
+      )
       .join(' ');
-    console.log(`${name.padEnd(9)} ${String(level).padEnd(5)} ${entry.msg ?? ''} ${extra}`.trimEnd());
+    console.log(
+      `${name.padEnd(9)} ${String(level).padEnd(5)} ${entry.msg ?? ''} ${extra}`.trimEnd(),
+    );
   } catch {
     console.log(`${name.padEnd(9)} ${line}`);
   }
@@ -80,7 +91,11 @@ async function shutdown(code) {
   stopping = true;
   step('stopping…');
   const exits = [...children.values()].map(
-    (child) => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }),
+    (child) =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
   );
   const forced = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 30_000);
   await Promise.all(exits);
@@ -94,7 +109,9 @@ process.on('SIGTERM', () => void shutdown(0));
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 try {
-  step('starting the local cloud (issuer, token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)…');
+  step(
+    'starting the local cloud (issuer, token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)…',
+  );
   cloud = await LocalCloud.start({
     stateDir: `${root}.local-azure`,
     identitiesFile: `${root}infra/identities.json`,
@@ -117,7 +134,9 @@ try {
     waitUntilReady('frontend', `http://localhost:${frontendPort}/healthz/ready`),
   ]);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`\n  \u001b[32mReady in ${seconds} s.\u001b[0m Open \u001b[1mhttp://localhost:${frontendPort}\u001b[0m   (Ctrl-C stops everything)\n`);
+  console.log(
+    `\n  \u001b[32mReady in ${seconds} s.\u001b[0m Open \u001b[1mhttp://localhost:${frontendPort}\u001b[0m   (Ctrl-C stops everything)\n`,
+  );
 } catch (error) {
   console.error(`\n${error.message}`);
   await shutdown(1);

@@ -24,7 +24,9 @@ const vitest = spawn(
   { cwd: root, stdio: 'inherit' },
 );
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => vitest.kill(signal));
-const code = await new Promise((resolve) => vitest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+const code = await new Promise((resolve) =>
+  vitest.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+);
 
 let summary;
 try {
@@ -35,7 +37,9 @@ try {
 }
 const skipped = summary.testResults.flatMap((file) =>
   file.assertionResults
-    .filter((test) => test.status === 'skipped' || test.status === 'pending' || test.status === 'todo')
+    .filter(
+      (test) => test.status === 'skipped' || test.status === 'pending' || test.status === 'todo',
+    )
     .map((test) => `${file.name.replace(root, '')}: ${test.fullName}`),
 );
 if (skipped.length > 0) {
@@ -45,6 +49,7 @@ if (skipped.length > 0) {
 const failedSuites = summary.numFailedTestSuites;
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`\nTest time: ${seconds} s; failed files: ${failedSuites}`);
-const failed = summary.numFailedTests + (failedSuites > 0 && summary.numFailedTests === 0 ? failedSuites : 0);
+const failed =
+  summary.numFailedTests + (failedSuites > 0 && summary.numFailedTests === 0 ? failedSuites : 0);
 console.log(`${summary.numPassedTests} passed, ${failed} failed, ${skipped.length} skipped`);
 process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);

@@ -13,7 +13,10 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
 
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
-    [stack, browser] = await Promise.all([startStack({ COOKIE_SECURE: 'false' }), launchChromium()]);
+    [stack, browser] = await Promise.all([
+      startStack({ COOKIE_SECURE: 'false' }),
+      launchChromium(),
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -29,10 +32,16 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
     await page.goto(stack.frontend.url);
 
     const text = 'one two three\nfour five\n';
-    await page.setInputFiles('#file', { name: 'browser notes.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await page.setInputFiles('#file', {
+      name: 'browser notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(text),
+    });
     await page.click('button[type=submit]');
 
-    const row = page.locator('#documents tr[data-status="processed"]', { hasText: 'browser notes.txt' });
+    const row = page.locator('#documents tr[data-status="processed"]', {
+      hasText: 'browser notes.txt',
+    });
     await row.waitFor({ timeout: 10_000 });
     const cells = await row.locator('td').allInnerTexts();
     expect(cells.slice(0, 3)).toEqual(['browser notes.txt', 'text/plain', `${text.length} B`]);
@@ -48,17 +57,24 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(stack.frontend.url);
-    await page.setInputFiles('#file', { name: 'plain.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') });
+    await page.setInputFiles('#file', {
+      name: 'plain.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('a,b\n1,2\n'),
+    });
     await Promise.all([page.waitForURL(/\?uploaded=/), page.click('button[type=submit]')]);
     expect(await page.locator('.notice.ok').innerText()).toContain('Uploaded');
 
     // Without script the page does not update itself; reloading is what a user would do.
     for (let attempt = 0; attempt < 50; attempt++) {
-      if ((await page.locator('tr[data-status="processed"]', { hasText: 'plain.csv' }).count()) > 0) break;
+      if ((await page.locator('tr[data-status="processed"]', { hasText: 'plain.csv' }).count()) > 0)
+        break;
       await page.waitForTimeout(100);
       await page.reload();
     }
-    await expect(page.locator('tr[data-status="processed"]', { hasText: 'plain.csv' }).count()).resolves.toBe(1);
+    await expect(
+      page.locator('tr[data-status="processed"]', { hasText: 'plain.csv' }).count(),
+    ).resolves.toBe(1);
     await page.screenshot({ path: `${screenshots}/upload-without-js.png`, fullPage: true });
     await context.close();
   });
@@ -67,8 +83,15 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(stack.frontend.url);
-    await page.setInputFiles('#file', { name: 'tool.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') });
-    const [response] = await Promise.all([page.waitForResponse('**/uploads'), page.click('button[type=submit]')]);
+    await page.setInputFiles('#file', {
+      name: 'tool.exe',
+      mimeType: 'application/x-msdownload',
+      buffer: Buffer.from('MZ'),
+    });
+    const [response] = await Promise.all([
+      page.waitForResponse('**/uploads'),
+      page.click('button[type=submit]'),
+    ]);
     expect(response.status()).toBe(415);
     expect(await page.locator('.notice.error').innerText()).toContain('application/x-msdownload');
     await context.close();

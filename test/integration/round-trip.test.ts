@@ -5,7 +5,12 @@ import type { DocumentView } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrontendClient } from '../support/frontend-client.js';
-import { poll, type RunningService, type RunningStack, startStack } from '../support/local-stack.js';
+import {
+  poll,
+  type RunningService,
+  type RunningStack,
+  startStack,
+} from '../support/local-stack.js';
 
 const MAX_UPLOAD_BYTES = 256 * 1024;
 
@@ -61,7 +66,9 @@ describe('upload → message → record, through the real workload identity exch
       status: 'processed',
       signatureValid: true,
     });
-    const listed = (await (await fetch(`${frontend.url}/api/documents`)).json()) as { items: DocumentView[] };
+    const listed = (await (await fetch(`${frontend.url}/api/documents`)).json()) as {
+      items: DocumentView[];
+    };
     expect(listed.items.map((item) => item.id)).toContain(id);
   });
 
@@ -72,7 +79,9 @@ describe('upload → message → record, through the real workload identity exch
       { accept: 'text/html' },
     );
     expect(response.status).toBe(303);
-    const id = new URL(response.headers.get('location')!, frontend.url).searchParams.get('uploaded')!;
+    const id = new URL(response.headers.get('location')!, frontend.url).searchParams.get(
+      'uploaded',
+    )!;
     const record = await processed(id);
     expect(record.sha256).toBe(createHash('sha256').update(png).digest('hex'));
     expect(record.size).toBe(png.length);
@@ -83,7 +92,10 @@ describe('upload → message → record, through the real workload identity exch
     const exchanges = cloud.sts.exchanges().filter((e) => e.outcome === 'success');
     const subjects = new Set(exchanges.map((e) => e.assertionSubject));
     expect(subjects).toEqual(
-      new Set(['system:serviceaccount:doc-intake:frontend', 'system:serviceaccount:doc-intake:backend']),
+      new Set([
+        'system:serviceaccount:doc-intake:frontend',
+        'system:serviceaccount:doc-intake:backend',
+      ]),
     );
     expect(exchanges.every((e) => e.assertionAudience === 'api://AzureADTokenExchange')).toBe(true);
   });
@@ -91,10 +103,25 @@ describe('upload → message → record, through the real workload identity exch
   describe('bad input gets a clear 4xx and leaves nothing behind', () => {
     it.each([
       ['no CSRF token', { name: 'a.txt', type: 'text/plain', content: 'x' }, { csrf: false }, 403],
-      ['a disallowed content type', { name: 'a.exe', type: 'application/x-msdownload', content: 'MZ' }, {}, 415],
+      [
+        'a disallowed content type',
+        { name: 'a.exe', type: 'application/x-msdownload', content: 'MZ' },
+        {},
+        415,
+      ],
       ['an empty file', { name: 'empty.txt', type: 'text/plain', content: '' }, {}, 400],
-      ['a file over the limit', { name: 'big.txt', type: 'text/plain', content: 'x'.repeat(MAX_UPLOAD_BYTES + 1) }, {}, 413],
-      ['a file far over the limit', { name: 'huge.txt', type: 'text/plain', content: 'x'.repeat(MAX_UPLOAD_BYTES * 4) }, {}, 413],
+      [
+        'a file over the limit',
+        { name: 'big.txt', type: 'text/plain', content: 'x'.repeat(MAX_UPLOAD_BYTES + 1) },
+        {},
+        413,
+      ],
+      [
+        'a file far over the limit',
+        { name: 'huge.txt', type: 'text/plain', content: 'x'.repeat(MAX_UPLOAD_BYTES * 4) },
+        {},
+        413,
+      ],
     ] as const)('%s', async (_case, file, options, status) => {
       const before = await storedState();
       const response = await client.upload(file, options);
@@ -110,7 +137,10 @@ describe('upload → message → record, through the real workload identity exch
       ['frontend', 'not-a-uuid', 400],
       ['frontend', '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b', 404],
     ] as const)('%s GET documents/%s → %i', async (service, id, status) => {
-      const url = service === 'backend' ? `${backend.url}/documents/${id}` : `${frontend.url}/api/documents/${id}`;
+      const url =
+        service === 'backend'
+          ? `${backend.url}/documents/${id}`
+          : `${frontend.url}/api/documents/${id}`;
       expect((await fetch(url)).status).toBe(status);
     });
   });
@@ -125,10 +155,16 @@ describe('upload → message → record, through the real workload identity exch
       authorityHost: env.AZURE_AUTHORITY_HOST!,
       disableInstanceDiscovery: true,
     });
-    const serviceBus = new ServiceBusClient(env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE!, credential);
+    const serviceBus = new ServiceBusClient(
+      env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE!,
+      credential,
+    );
     const sender = serviceBus.createSender('documents');
     try {
-      await sender.sendMessages({ messageId: 'poison-1', body: { type: 'document.uploaded', schemaVersion: 99 } });
+      await sender.sendMessages({
+        messageId: 'poison-1',
+        body: { type: 'document.uploaded', schemaVersion: 99 },
+      });
     } finally {
       await sender.close();
       await serviceBus.close();
@@ -141,4 +177,3 @@ describe('upload → message → record, through the real workload identity exch
     expect(dead.deliveryCount).toBeLessThanOrEqual(1);
   });
 });
-

@@ -27,7 +27,10 @@ describe('the workload identity exchange', () => {
     // DefaultAzureCredential reads the webhook's variables from process.env, as in a pod.
     Object.assign(process.env, cloud.env('backend'));
     const credential = createCredential();
-    const audiences = ['https://vault.localhost/.default', `${cloud.cosmos.endpoint.replace(/\/$/, '')}/.default`];
+    const audiences = [
+      'https://vault.localhost/.default',
+      `${cloud.cosmos.endpoint.replace(/\/$/, '')}/.default`,
+    ];
     const before = cloud.sts.exchanges().length;
     const tokens = await Promise.all(
       Array.from({ length: 200 }, (_, i) => credential.getToken(audiences[i % audiences.length]!)),
@@ -51,9 +54,13 @@ describe('the workload identity exchange', () => {
     const tokenBefore = await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8');
     await cloud.sts.writeServiceAccountToken('frontend', { lifetimeSeconds: -3600 });
     expect(await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8')).not.toBe(tokenBefore);
-    await expect(credential().getToken('https://servicebus.azure.net/.default')).rejects.toThrow(/AADSTS700024/);
+    await expect(credential().getToken('https://servicebus.azure.net/.default')).rejects.toThrow(
+      /AADSTS700024/,
+    );
     await cloud.sts.writeServiceAccountToken('frontend');
-    await expect(credential().getToken('https://servicebus.azure.net/.default')).resolves.toBeTruthy();
+    await expect(
+      credential().getToken('https://servicebus.azure.net/.default'),
+    ).resolves.toBeTruthy();
   });
 });
 
@@ -85,22 +92,29 @@ describe('a misconfigured federated credential', () => {
 });
 
 describe('start-up configuration', () => {
-  it.each(['backend', 'frontend'])('%s exits non-zero with one line naming a missing variable', (service) => {
-    const result = spawnSync(process.execPath, [join(repoRoot, `services/${service}/dist/main.js`)], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        AZURE_CLIENT_ID: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
-        AZURE_TENANT_ID: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5c',
-        AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
-        AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
-        BACKEND_URL: 'http://localhost:3001',
-      },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    expect(result.status).not.toBe(0);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^${service}: Missing environment variable AZURE_`));
-  });
+  it.each(['backend', 'frontend'])(
+    '%s exits non-zero with one line naming a missing variable',
+    (service) => {
+      const result = spawnSync(
+        process.execPath,
+        [join(repoRoot, `services/${service}/dist/main.js`)],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            AZURE_CLIENT_ID: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+            AZURE_TENANT_ID: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5c',
+            AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
+            AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
+            BACKEND_URL: 'http://localhost:3001',
+          },
+          encoding: 'utf8',
+          timeout: 20_000,
+        },
+      );
+      expect(result.status).not.toBe(0);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^${service}: Missing environment variable AZURE_`));
+    },
+  );
 });

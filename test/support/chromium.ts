@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
-const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const candidates = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+];
 
 /** A system Chromium (no browser download): CHROMIUM_PATH, or Debian's / Ubuntu's package. */
 export const chromiumPath = candidates.find((path): path is string => !!path && existsSync(path));
@@ -14,7 +19,9 @@ export const skipBrowserTests = !chromiumPath && process.env.CI !== 'true';
 
 export async function launchChromium(): Promise<Browser> {
   if (!chromiumPath) {
-    throw new Error(`No Chromium found (tried ${candidates.filter(Boolean).join(', ')}); install one or set CHROMIUM_PATH.`);
+    throw new Error(
+      `No Chromium found (tried ${candidates.filter(Boolean).join(', ')}); install one or set CHROMIUM_PATH.`,
+    );
   }
   return chromium.launch({
     executablePath: chromiumPath,

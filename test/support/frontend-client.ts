@@ -21,7 +21,8 @@ export class FrontendClient {
   ): Promise<Response> {
     const form = new FormData();
     if (options.csrf !== false) form.append('_csrf', this.token);
-    const bytes = typeof file.content === 'string' ? new TextEncoder().encode(file.content) : file.content;
+    const bytes =
+      typeof file.content === 'string' ? new TextEncoder().encode(file.content) : file.content;
     form.append('file', new Blob([bytes], { type: file.type }), file.name);
     return fetch(new URL('/uploads', this.baseUrl), {
       method: 'POST',

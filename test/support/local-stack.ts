@@ -10,7 +10,9 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const identitiesFile = join(repoRoot, 'infra/identities.json');
 
 /** The local cloud on free ports, in memory, trusting the CA the test runner trusts. */
-export async function startLocalCloud(overrides: Partial<LocalCloudOptions> = {}): Promise<LocalCloud> {
+export async function startLocalCloud(
+  overrides: Partial<LocalCloudOptions> = {},
+): Promise<LocalCloud> {
   return LocalCloud.start({
     stateDir: await mkdtemp(join(tmpdir(), 'local-azure-')),
     caDir: process.env.LOCAL_AZURE_STATE_DIR,
@@ -52,7 +54,9 @@ export async function startService(
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     name,
     url: `http://127.0.0.1:${port}`,
@@ -66,12 +70,18 @@ export async function startService(
 }
 
 /** Polls until the URL answers 2xx, or fails with the last answer and the service's output. */
-export async function waitForOk(url: string, service?: RunningService, timeoutMs = 30_000): Promise<void> {
+export async function waitForOk(
+  url: string,
+  service?: RunningService,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     if (service && service.process.exitCode !== null) {
-      throw new Error(`${service.name} exited with ${service.process.exitCode}:\n${service.output.join('')}`);
+      throw new Error(
+        `${service.name} exited with ${service.process.exitCode}:\n${service.output.join('')}`,
+      );
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -82,7 +92,9 @@ export async function waitForOk(url: string, service?: RunningService, timeoutMs
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
-  throw new Error(`${url} not ready after ${timeoutMs} ms: ${last}\n${service?.output.join('') ?? ''}`);
+  throw new Error(
+    `${url} not ready after ${timeoutMs} ms: ${last}\n${service?.output.join('') ?? ''}`,
+  );
 }
 
 export async function poll<T>(

@@ -32,7 +32,10 @@ export interface AzureModuleOptions {
 
 const clientFactories: Record<
   AzureResource,
-  { token: abstract new (...args: never[]) => unknown; create: (c: AzureConfig, t: TokenCredential) => unknown }
+  {
+    token: abstract new (...args: never[]) => unknown;
+    create: (c: AzureConfig, t: TokenCredential) => unknown;
+  }
 > = {
   keyVault: { token: SecretClient, create: createSecretClient },
   blob: { token: BlobServiceClient, create: createBlobServiceClient },
@@ -70,7 +73,13 @@ export class AzureModule {
         AzureClientsShutdown,
         AzureHealthIndicators,
       ],
-      exports: [AZURE_CONFIG, AZURE_CREDENTIAL, ...clientProviders, AzureHealthIndicators, TerminusModule],
+      exports: [
+        AZURE_CONFIG,
+        AZURE_CREDENTIAL,
+        ...clientProviders,
+        AzureHealthIndicators,
+        TerminusModule,
+      ],
     };
   }
 }

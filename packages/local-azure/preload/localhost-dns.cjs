@@ -14,7 +14,8 @@ const isLocalhostSubdomain = (hostname) =>
 function loopback(options) {
   const family = typeof options === 'number' ? options : options && options.family;
   const all = typeof options === 'object' && options !== null && options.all;
-  const address = family === 6 ? { address: '::1', family: 6 } : { address: '127.0.0.1', family: 4 };
+  const address =
+    family === 6 ? { address: '::1', family: 6 } : { address: '127.0.0.1', family: 4 };
   return all ? [address] : address;
 }
 

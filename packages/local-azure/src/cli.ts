@@ -39,11 +39,15 @@ async function main(): Promise<void> {
   await mkdir(envDir, { recursive: true });
   for (const identity of cloud.identities.identities) {
     const file = join(envDir, `${identity.service}.env`);
-    const lines = Object.entries(cloud.env(identity.service)).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+    const lines = Object.entries(cloud.env(identity.service)).map(
+      ([key, value]) => `${key}=${JSON.stringify(value)}`,
+    );
     await writeFile(file, `${lines.join('\n')}\n`);
     console.log(`${identity.service}: ${file}`);
   }
-  console.log(`local cloud ready; issuer ${cloud.sts.issuerUrl}, authority ${cloud.sts.authorityHost} (Ctrl-C stops)`);
+  console.log(
+    `local cloud ready; issuer ${cloud.sts.issuerUrl}, authority ${cloud.sts.authorityHost} (Ctrl-C stops)`,
+  );
   const stop = async () => {
     await cloud.stop();
     process.exit(0);

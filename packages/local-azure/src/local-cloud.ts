@@ -59,7 +59,9 @@ export interface LocalCloudOptions {
   log?: (event: Record<string, unknown>) => void;
 }
 
-export const LOCALHOST_PRELOAD = fileURLToPath(new URL('../preload/localhost-dns.cjs', import.meta.url));
+export const LOCALHOST_PRELOAD = fileURLToPath(
+  new URL('../preload/localhost-dns.cjs', import.meta.url),
+);
 
 /**
  * The whole local cloud in one process: the cluster's OIDC issuer and the kubelet's token files,
@@ -84,7 +86,12 @@ export class LocalCloud {
     const log = options.log ?? (() => undefined);
     const identities = await loadIdentities(options.identitiesFile);
     const ca = await ensureLocalCa(options.caDir ?? options.stateDir);
-    const tls = await ca.issueServerCertificate(['localhost', '*.vault.localhost', '127.0.0.1', '::1']);
+    const tls = await ca.issueServerCertificate([
+      'localhost',
+      '*.vault.localhost',
+      '127.0.0.1',
+      '::1',
+    ]);
     const persistDir = options.persist ? options.stateDir : undefined;
 
     const sts = new LocalSts({
@@ -127,10 +134,25 @@ export class LocalCloud {
       log,
       port: ports.serviceBus,
       authorize: (claims, action, queue) =>
-        rbac.check(claims, 'serviceBus', action === 'send' ? SERVICE_BUS_SEND : SERVICE_BUS_RECEIVE, { queue }),
-      queues: [{ name: LOCAL_RESOURCES.documentsQueue, maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount }],
+        rbac.check(
+          claims,
+          'serviceBus',
+          action === 'send' ? SERVICE_BUS_SEND : SERVICE_BUS_RECEIVE,
+          { queue },
+        ),
+      queues: [
+        {
+          name: LOCAL_RESOURCES.documentsQueue,
+          maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount,
+        },
+      ],
     });
-    const started = await Promise.all([keyVault.start(), blob.start(), cosmos.start(), serviceBus.start()]);
+    const started = await Promise.all([
+      keyVault.start(),
+      blob.start(),
+      cosmos.start(),
+      serviceBus.start(),
+    ]);
     const serviceBusPort = started[3].port;
 
     for (const name of LOCAL_RESOURCES.secrets) {

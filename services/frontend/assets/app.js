@@ -73,7 +73,9 @@ async function watch(row) {
   const id = row.dataset.id;
   const started = Date.now();
   while (Date.now() - started < GIVE_UP_AFTER_MS) {
-    const response = await fetch(`/api/uploads/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } }).catch(() => undefined);
+    const response = await fetch(`/api/uploads/${encodeURIComponent(id)}`, {
+      headers: { accept: 'application/json' },
+    }).catch(() => undefined);
     const upload = response?.ok ? await response.json() : undefined;
     if (upload?.status === 'processed') {
       row.replaceWith(processedRow(upload.document));
@@ -110,7 +112,9 @@ form.addEventListener('submit', async (event) => {
     tbody.prepend(row);
     showTable();
     form.reset();
-    status.textContent = (await watch(row)) ? `${file.name} processed.` : `${file.name} was not processed; see the backend's log.`;
+    status.textContent = (await watch(row))
+      ? `${file.name} processed.`
+      : `${file.name} was not processed; see the backend's log.`;
   } catch {
     status.textContent = 'The upload could not be sent; check your connection and try again.';
   } finally {

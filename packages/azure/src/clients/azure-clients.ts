@@ -12,14 +12,25 @@ export function createSecretClient(config: AzureConfig, credential: TokenCredent
   return new SecretClient(required(config.keyVaultUrl), credential, { userAgentOptions });
 }
 
-export function createBlobServiceClient(config: AzureConfig, credential: TokenCredential): BlobServiceClient {
+export function createBlobServiceClient(
+  config: AzureConfig,
+  credential: TokenCredential,
+): BlobServiceClient {
   return new BlobServiceClient(required(config.blobEndpoint), credential, { userAgentOptions });
 }
 
-export function createServiceBusClient(config: AzureConfig, credential: TokenCredential): ServiceBusClient {
+export function createServiceBusClient(
+  config: AzureConfig,
+  credential: TokenCredential,
+): ServiceBusClient {
   return new ServiceBusClient(required(config.serviceBusNamespace), credential, {
     userAgentOptions,
-    retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000, mode: RetryMode.Exponential },
+    retryOptions: {
+      maxRetries: 5,
+      retryDelayInMs: 500,
+      maxRetryDelayInMs: 10_000,
+      mode: RetryMode.Exponential,
+    },
   });
 }
 

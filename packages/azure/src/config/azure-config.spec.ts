@@ -39,14 +39,22 @@ describe('loadAzureConfig', () => {
 
   it('names a missing endpoint variable', () => {
     const { AZURE_COSMOS_ENDPOINT: _missing, ...env } = complete;
-    expect(() => loadAzureConfig(env, ['cosmos'])).toThrow('Missing environment variable AZURE_COSMOS_ENDPOINT');
+    expect(() => loadAzureConfig(env, ['cosmos'])).toThrow(
+      'Missing environment variable AZURE_COSMOS_ENDPOINT',
+    );
   });
 
   it.each([
     ['AZURE_CLIENT_ID', 'not-a-guid', /AZURE_CLIENT_ID: must be a GUID/],
     ['AZURE_KEYVAULT_URL', 'http://kv.vault.azure.net', /AZURE_KEYVAULT_URL: must use https/],
-    ['AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE', 'Endpoint=sb://x/;SharedAccessKey=y', /must be a host name/],
+    [
+      'AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE',
+      'Endpoint=sb://x/;SharedAccessKey=y',
+      /must be a host name/,
+    ],
   ])('rejects a malformed %s', (name, value, message) => {
-    expect(() => loadAzureConfig({ ...complete, [name]: value }, ['keyVault', 'serviceBus'])).toThrow(message);
+    expect(() =>
+      loadAzureConfig({ ...complete, [name]: value }, ['keyVault', 'serviceBus']),
+    ).toThrow(message);
   });
 });

@@ -41,9 +41,9 @@ const httpsUrl = z
   .url({ message: 'must be an absolute URL' })
   .refine((value) => value.startsWith('https://'), { message: 'must use https://' });
 // A namespace host, optionally with a port (host:port), never a connection string.
-const namespaceHost = z
-  .string()
-  .regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, { message: 'must be a host name such as mybus.servicebus.windows.net' });
+const namespaceHost = z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, {
+  message: 'must be a host name such as mybus.servicebus.windows.net',
+});
 
 const validators: Record<string, z.ZodType<string>> = {
   AZURE_CLIENT_ID: uuid,

@@ -53,7 +53,11 @@ describe('SingleFlightCredential', () => {
     let now = 0;
     const credential = new SingleFlightCredential(
       {
-        getToken: async () => ({ token: `t${now}`, expiresOnTimestamp: now + HOUR, refreshAfterTimestamp: now + 1000 }),
+        getToken: async () => ({
+          token: `t${now}`,
+          expiresOnTimestamp: now + HOUR,
+          refreshAfterTimestamp: now + 1000,
+        }),
       },
       () => now,
     );

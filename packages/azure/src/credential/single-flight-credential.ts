@@ -22,7 +22,10 @@ export class SingleFlightCredential implements TokenCredential {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+  async getToken(
+    scopes: string | string[],
+    options?: GetTokenOptions,
+  ): Promise<AccessToken | null> {
     const key = cacheKey(scopes, options);
     const entry = this.cache.get(key) ?? {};
     this.cache.set(key, entry);
@@ -55,11 +58,18 @@ export class SingleFlightCredential implements TokenCredential {
   }
 
   private isDueForRefresh(token: AccessToken): boolean {
-    return this.now() >= (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - REFRESH_MARGIN_MS);
+    return (
+      this.now() >= (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - REFRESH_MARGIN_MS)
+    );
   }
 }
 
 function cacheKey(scopes: string | string[], options?: GetTokenOptions): string {
   const list = (Array.isArray(scopes) ? scopes : [scopes]).slice().sort();
-  return JSON.stringify([list, options?.tenantId ?? '', options?.claims ?? '', options?.enableCae ?? false]);
+  return JSON.stringify([
+    list,
+    options?.tenantId ?? '',
+    options?.claims ?? '',
+    options?.enableCae ?? false,
+  ]);
 }

@@ -12,10 +12,13 @@ describe('describeAzureError', () => {
   });
 
   it('uses the typed code and status of REST errors', () => {
-    const error = Object.assign(new Error('This request is not authorized to perform this operation using this permission.'), {
-      code: 'AuthorizationPermissionMismatch',
-      statusCode: 403,
-    });
+    const error = Object.assign(
+      new Error('This request is not authorized to perform this operation using this permission.'),
+      {
+        code: 'AuthorizationPermissionMismatch',
+        statusCode: 403,
+      },
+    );
     expect(describeAzureError(error)).toBe(
       'AuthorizationPermissionMismatch HTTP 403: This request is not authorized to perform this operation using this permission.',
     );

@@ -6,7 +6,11 @@
  */
 export function describeAzureError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const fields = error as Error & { code?: unknown; statusCode?: unknown; errorResponse?: { error?: string } };
+  const fields = error as Error & {
+    code?: unknown;
+    statusCode?: unknown;
+    errorResponse?: { error?: string };
+  };
   const aadsts = /AADSTS\d+/.exec(error.message)?.[0];
   const code = aadsts ?? (typeof fields.code === 'string' ? fields.code : undefined);
   const status = typeof fields.statusCode === 'number' ? `HTTP ${fields.statusCode}` : undefined;

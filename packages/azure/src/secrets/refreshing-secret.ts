@@ -84,7 +84,8 @@ export class RefreshingSecret {
   private async read(): Promise<SecretVersion> {
     const secret = await this.secrets.getSecret(this.options.name);
     const version = secret.properties.version ?? '';
-    if (!secret.value || !version) throw new Error(`Secret ${this.options.name} has no value or version.`);
+    if (!secret.value || !version)
+      throw new Error(`Secret ${this.options.name} has no value or version.`);
     if (this.latest?.version !== version) {
       const previous = this.latest;
       this.latest = { version, value: Buffer.from(secret.value, 'utf8') };

@@ -39,7 +39,10 @@ export class ServiceLoggerModule {
             redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
             genReqId: (req: IncomingMessage, res: ServerResponse) => {
               const incoming = req.headers[REQUEST_ID_HEADER];
-              const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+              const id =
+                typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming)
+                  ? incoming
+                  : randomUUID();
               res.setHeader(REQUEST_ID_HEADER, id);
               return id;
             },

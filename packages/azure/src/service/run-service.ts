@@ -15,7 +15,10 @@ export interface RunServiceOptions {
  * worker and closes the Azure clients), and a one-line, non-zero exit when configuration is
  * missing or malformed, so `kubectl logs` of a crash-looping pod names the variable.
  */
-export async function runService(module: Type<unknown>, options: RunServiceOptions): Promise<INestApplication> {
+export async function runService(
+  module: Type<unknown>,
+  options: RunServiceOptions,
+): Promise<INestApplication> {
   let app: INestApplication;
   try {
     // Silent until the JSON logger takes over: Nest's own start-up lines are not JSON, and a
@@ -32,6 +35,9 @@ export async function runService(module: Type<unknown>, options: RunServiceOptio
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await options.configure?.(app);
   await app.listen(options.port, options.host ?? '0.0.0.0');
-  new NestLogger('Bootstrap').log({ port: options.port, url: await app.getUrl() }, `${options.name} listening`);
+  new NestLogger('Bootstrap').log(
+    { port: options.port, url: await app.getUrl() },
+    `${options.name} listening`,
+  );
   return app;
 }

@@ -4,7 +4,9 @@
  * (role-based-access-control/built-in-roles; Cosmos: reference-data-plane-security).
  * Keyed by role definition id, which is what a role assignment names.
  */
-export const BUILT_IN_ROLE_DATA_ACTIONS: Readonly<Record<string, { name: string; dataActions: readonly string[] }>> = {
+export const BUILT_IN_ROLE_DATA_ACTIONS: Readonly<
+  Record<string, { name: string; dataActions: readonly string[] }>
+> = {
   '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1': {
     name: 'Storage Blob Data Reader',
     dataActions: [
@@ -25,9 +27,7 @@ export const BUILT_IN_ROLE_DATA_ACTIONS: Readonly<Record<string, { name: string;
   },
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': {
     name: 'Storage Blob Data Owner',
-    dataActions: [
-      'Microsoft.Storage/storageAccounts/blobServices/containers/*',
-    ],
+    dataActions: ['Microsoft.Storage/storageAccounts/blobServices/containers/*'],
   },
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': {
     name: 'Azure Service Bus Data Sender',

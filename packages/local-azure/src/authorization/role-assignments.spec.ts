@@ -11,7 +11,17 @@ const rbac = new RoleAssignments(identities);
 const claimsOf = (service: string): AccessTokenClaims => {
   const identity = identities.identities.find((i) => i.service === service)!;
   const oid = localPrincipalId(identity);
-  return { iss: 'i', aud: 'a', exp: 0, nbf: 0, iat: 0, tid: 't', oid, sub: oid, appid: localClientId(identity) };
+  return {
+    iss: 'i',
+    aud: 'a',
+    exp: 0,
+    nbf: 0,
+    iat: 0,
+    tid: 't',
+    oid,
+    sub: oid,
+    appid: localClientId(identity),
+  };
 };
 const BLOB = 'Microsoft.Storage/storageAccounts/blobServices/containers';
 const COSMOS = 'Microsoft.DocumentDB/databaseAccounts';
@@ -22,13 +32,55 @@ describe('RoleAssignments from infra/identities.json', () => {
     ['backend', 'storage', `${BLOB}/blobs/read`, { container: 'uploads' }, true],
     ['backend', 'storage', `${BLOB}/blobs/write`, { container: 'uploads' }, false],
     ['frontend', 'storage', `${BLOB}/blobs/write`, { container: 'other' }, false],
-    ['frontend', 'serviceBus', 'Microsoft.ServiceBus/namespaces/queues/send/action', { queue: 'documents' }, true],
-    ['frontend', 'serviceBus', 'Microsoft.ServiceBus/namespaces/queues/receive/action', { queue: 'documents' }, false],
-    ['backend', 'serviceBus', 'Microsoft.ServiceBus/namespaces/queues/receive/action', { queue: 'documents/$deadletterqueue' }, true],
-    ['backend', 'serviceBus', 'Microsoft.ServiceBus/namespaces/queues/send/action', { queue: 'documents' }, false],
-    ['frontend', 'keyVault', 'Microsoft.KeyVault/vaults/secrets/getSecret/action', { secret: 'frontend-session-key' }, true],
-    ['frontend', 'keyVault', 'Microsoft.KeyVault/vaults/secrets/getSecret/action', { secret: 'backend-signing-key' }, false],
-    ['backend', 'cosmos', `${COSMOS}/sqlDatabases/containers/items/upsert`, { database: 'intake', container: 'documents' }, true],
+    [
+      'frontend',
+      'serviceBus',
+      'Microsoft.ServiceBus/namespaces/queues/send/action',
+      { queue: 'documents' },
+      true,
+    ],
+    [
+      'frontend',
+      'serviceBus',
+      'Microsoft.ServiceBus/namespaces/queues/receive/action',
+      { queue: 'documents' },
+      false,
+    ],
+    [
+      'backend',
+      'serviceBus',
+      'Microsoft.ServiceBus/namespaces/queues/receive/action',
+      { queue: 'documents/$deadletterqueue' },
+      true,
+    ],
+    [
+      'backend',
+      'serviceBus',
+      'Microsoft.ServiceBus/namespaces/queues/send/action',
+      { queue: 'documents' },
+      false,
+    ],
+    [
+      'frontend',
+      'keyVault',
+      'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+      { secret: 'frontend-session-key' },
+      true,
+    ],
+    [
+      'frontend',
+      'keyVault',
+      'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+      { secret: 'backend-signing-key' },
+      false,
+    ],
+    [
+      'backend',
+      'cosmos',
+      `${COSMOS}/sqlDatabases/containers/items/upsert`,
+      { database: 'intake', container: 'documents' },
+      true,
+    ],
     ['backend', 'cosmos', `${COSMOS}/readMetadata`, {}, true],
     ['frontend', 'cosmos', `${COSMOS}/readMetadata`, {}, false],
   ] as const)('%s %s %s %j → %s', (service, resource, action, scope, allowed) => {
@@ -36,7 +88,9 @@ describe('RoleAssignments from infra/identities.json', () => {
   });
 
   it('names the identity, the action and the scope when it denies', () => {
-    const decision = rbac.check(claimsOf('backend'), 'storage', `${BLOB}/blobs/write`, { container: 'uploads' });
+    const decision = rbac.check(claimsOf('backend'), 'storage', `${BLOB}/blobs/write`, {
+      container: 'uploads',
+    });
     expect(decision).toEqual({
       allowed: false,
       message: expect.stringMatching(/'id-backend'.*blobs\/write.*containers\/uploads/),

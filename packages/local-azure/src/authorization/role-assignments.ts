@@ -1,5 +1,10 @@
 import type { AccessTokenClaims } from '../tokens/access-token.js';
-import { localClientId, type IdentitiesFile, type RoleAssignment, type ServiceIdentity } from '../identities/index.js';
+import {
+  localClientId,
+  type IdentitiesFile,
+  type RoleAssignment,
+  type ServiceIdentity,
+} from '../identities/index.js';
 import { actionMatches, BUILT_IN_ROLE_DATA_ACTIONS } from './built-in-roles.js';
 import type { AuthorizationDecision } from './decision.js';
 
@@ -22,18 +27,27 @@ export class RoleAssignments {
   private readonly byClientId: Map<string, ServiceIdentity>;
 
   constructor(identities: IdentitiesFile) {
-    this.byClientId = new Map(identities.identities.map((identity) => [localClientId(identity), identity]));
+    this.byClientId = new Map(
+      identities.identities.map((identity) => [localClientId(identity), identity]),
+    );
   }
 
-  check(claims: AccessTokenClaims, resource: ResourceKind, action: string, scope: RequestScope): AuthorizationDecision {
+  check(
+    claims: AccessTokenClaims,
+    resource: ResourceKind,
+    action: string,
+    scope: RequestScope,
+  ): AuthorizationDecision {
     const identity = this.byClientId.get(claims.appid);
-    const who = identity ? `'${identity.managedIdentityName}' (object id ${claims.oid})` : `object id ${claims.oid}`;
+    const who = identity
+      ? `'${identity.managedIdentityName}' (object id ${claims.oid})`
+      : `object id ${claims.oid}`;
     const granted = identity?.roleAssignments.some(
       (assignment) =>
         assignment.scope.resource === resource &&
         scopeContains(assignment.scope, scope) &&
-        (BUILT_IN_ROLE_DATA_ACTIONS[assignment.roleDefinitionId]?.dataActions ?? []).some((pattern) =>
-          actionMatches(pattern, action),
+        (BUILT_IN_ROLE_DATA_ACTIONS[assignment.roleDefinitionId]?.dataActions ?? []).some(
+          (pattern) => actionMatches(pattern, action),
         ),
     );
     if (granted) return { allowed: true };
@@ -58,7 +72,9 @@ function scopeContains(assigned: RoleAssignment['scope'], requested: RequestScop
       if (requested.database === undefined) return true;
       return (
         requested.database === assigned.database &&
-        (assigned.container === undefined || requested.container === undefined || requested.container === assigned.container)
+        (assigned.container === undefined ||
+          requested.container === undefined ||
+          requested.container === assigned.container)
       );
   }
 }

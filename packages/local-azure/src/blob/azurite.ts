@@ -34,7 +34,13 @@ export async function startAzuriteBlob(options: {
     undefined, // keep-alive timeout: Azurite's default
     dir ? join(dir, '__azurite_db_blob__.json') : '__azurite_db_blob__.json',
     dir ? join(dir, '__azurite_db_blob_extent__.json') : '__azurite_db_blob_extent__.json',
-    [{ locationId: 'Default', locationPath: dir ? join(dir, '__blobstorage__') : '__blobstorage__', maxConcurrency: 10 }],
+    [
+      {
+        locationId: 'Default',
+        locationPath: dir ? join(dir, '__blobstorage__') : '__blobstorage__',
+        maxConcurrency: 10,
+      },
+    ],
     false, // access log
     undefined,
     false, // debug log

@@ -25,6 +25,12 @@ export function blobRequestTarget(method: string, url: URL, account: string): Bl
     return { container, action: `${BLOB_SERVICE}/containers/${verb}` };
   }
   const comp = url.searchParams.get('comp');
-  const verb = isRead ? 'read' : method === 'DELETE' ? 'delete' : comp === 'appendblock' ? 'add/action' : 'write';
+  const verb = isRead
+    ? 'read'
+    : method === 'DELETE'
+      ? 'delete'
+      : comp === 'appendblock'
+        ? 'add/action'
+        : 'write';
   return { container, blob, action: `${BLOB_SERVICE}/containers/blobs/${verb}` };
 }

@@ -15,7 +15,17 @@ function credential(claims: Record<string, unknown> = {}, signingKey = key) {
   return {
     getToken: async () => ({
       token: signJwt(
-        { aud: STORAGE_RESOURCE, iss: `https://sts.windows.net/${TENANT}/`, appid: 'reader', oid: 'oid-1', tid: TENANT, iat: now, nbf: now, exp: now + 600, ...claims },
+        {
+          aud: STORAGE_RESOURCE,
+          iss: `https://sts.windows.net/${TENANT}/`,
+          appid: 'reader',
+          oid: 'oid-1',
+          tid: TENANT,
+          iat: now,
+          nbf: now,
+          exp: now + 600,
+          ...claims,
+        },
         signingKey,
       ),
       expiresOnTimestamp: Date.now() + 600_000,
@@ -50,9 +60,14 @@ describe('BlobEmulator with the real BlobServiceClient', () => {
     const client = new BlobServiceClient(blob.endpoint, credential({ appid: 'writer' }));
     const data = randomBytes(3 * 1024 * 1024 + 17);
     const blockBlob = client.getContainerClient('uploads').getBlockBlobClient('doc-1');
-    await blockBlob.uploadStream(Readable.from([data.subarray(0, 1_000_000), data.subarray(1_000_000)]), 1024 * 1024, 2, {
-      blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
-    });
+    await blockBlob.uploadStream(
+      Readable.from([data.subarray(0, 1_000_000), data.subarray(1_000_000)]),
+      1024 * 1024,
+      2,
+      {
+        blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
+      },
+    );
     expect(await blob.listBlobNames('uploads')).toContain('doc-1');
     const read = await blockBlob.downloadToBuffer();
     expect(read.equals(data)).toBe(true);
@@ -61,9 +76,14 @@ describe('BlobEmulator with the real BlobServiceClient', () => {
   });
 
   it('lets a reader read container properties but not write (403 AuthorizationPermissionMismatch)', async () => {
-    const container = new BlobServiceClient(blob.endpoint, credential()).getContainerClient('uploads');
+    const container = new BlobServiceClient(blob.endpoint, credential()).getContainerClient(
+      'uploads',
+    );
     await expect(container.getProperties()).resolves.toBeTruthy();
-    const error = await container.getBlockBlobClient('x').upload('x', 1).catch((e: unknown) => e);
+    const error = await container
+      .getBlockBlobClient('x')
+      .upload('x', 1)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestError);
     expect(error).toMatchObject({ statusCode: 403, code: 'AuthorizationPermissionMismatch' });
   });

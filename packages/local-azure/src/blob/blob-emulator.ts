@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthorizationDecision } from '../authorization/decision.js';
 import { LoopbackHttpsServer } from '../http/https-server.js';
-import { AccessTokenError, verifyAccessToken, type AccessTokenClaims, type JwksSource } from '../tokens/access-token.js';
+import {
+  AccessTokenError,
+  verifyAccessToken,
+  type AccessTokenClaims,
+  type JwksSource,
+} from '../tokens/access-token.js';
 import { AZURITE_ACCOUNT, startAzuriteBlob, type AzuriteBlobServer } from './azurite.js';
 import { blobRequestTarget } from './blob-data-actions.js';
 import { sendStorageError } from './blob-errors.js';
@@ -21,7 +26,11 @@ export interface BlobEmulatorOptions {
   authorityHost: string;
   tenantId: string;
   jwks: JwksSource;
-  authorize?: (claims: AccessTokenClaims, action: string, scope: { container?: string; blob?: string }) => AuthorizationDecision;
+  authorize?: (
+    claims: AccessTokenClaims,
+    action: string,
+    scope: { container?: string; blob?: string },
+  ) => AuthorizationDecision;
   /** Keep blobs under stateDir/blob across restarts; in memory when omitted. */
   stateDir?: string;
   log?: (event: Record<string, unknown>) => void;
@@ -54,7 +63,9 @@ export class BlobEmulator {
       tls: { ...this.options.tls, certPath, keyPath },
       persistDir: this.options.stateDir ? join(this.options.stateDir, 'blob') : undefined,
     });
-    this.azuritePort = Number(new URL(`https://${this.azurite.getHttpServerAddress().replace(/^https?:\/\//, '')}`).port);
+    this.azuritePort = Number(
+      new URL(`https://${this.azurite.getHttpServerAddress().replace(/^https?:\/\//, '')}`).port,
+    );
     this.port = await this.proxy.listen(this.options.port, this.options.host);
     return { port: this.port };
   }
@@ -72,12 +83,16 @@ export class BlobEmulator {
   /** Seeding (Bicep creates the container in Azure): straight to Azurite, as the platform would. */
   async ensureContainer(name: string): Promise<void> {
     const status = await this.internal('PUT', `/${AZURITE_ACCOUNT}/${name}?restype=container`);
-    if (status !== 201 && status !== 409) throw new Error(`Could not create container ${name}: HTTP ${status}`);
+    if (status !== 201 && status !== 409)
+      throw new Error(`Could not create container ${name}: HTTP ${status}`);
   }
 
   /** For tests and reports: the committed blobs of a container. */
   async listBlobNames(container: string): Promise<string[]> {
-    const body = await this.internalText('GET', `/${AZURITE_ACCOUNT}/${container}?restype=container&comp=list`);
+    const body = await this.internalText(
+      'GET',
+      `/${AZURITE_ACCOUNT}/${container}?restype=container&comp=list`,
+    );
     return [...body.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]!);
   }
 
@@ -97,7 +112,13 @@ export class BlobEmulator {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
       req.resume();
       if (problem === 'missing') {
-        return sendStorageError(res, 401, 'NoAuthenticationInformation', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.', { headers: challenge, head });
+        return sendStorageError(
+          res,
+          401,
+          'NoAuthenticationInformation',
+          'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.',
+          { headers: challenge, head },
+        );
       }
       const detail = {
         'wrong-audience': 'Audience validation failed. Audience did not match.',
@@ -107,13 +128,24 @@ export class BlobEmulator {
         malformed: 'Signature validation failed. Token is malformed.',
       }[problem];
       this.options.log?.({ event: 'blob-unauthorized', problem });
-      return sendStorageError(res, 401, 'InvalidAuthenticationInfo', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.', { detail, headers: challenge, head });
+      return sendStorageError(
+        res,
+        401,
+        'InvalidAuthenticationInfo',
+        'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.',
+        { detail, headers: challenge, head },
+      );
     }
     const target = blobRequestTarget(req.method ?? 'GET', url, AZURITE_ACCOUNT);
     const decision = this.options.authorize?.(claims, target.action, target) ?? { allowed: true };
     if (!decision.allowed) {
       req.resume();
-      this.options.log?.({ event: 'blob-forbidden', identity: claims.xms_mirid, action: target.action, container: target.container });
+      this.options.log?.({
+        event: 'blob-forbidden',
+        identity: claims.xms_mirid,
+        action: target.action,
+        container: target.container,
+      });
       return sendStorageError(
         res,
         403,
@@ -142,7 +174,8 @@ export class BlobEmulator {
       },
     );
     upstream.on('error', () => {
-      if (!res.headersSent) sendStorageError(res, 503, 'ServerBusy', 'The blob service is unavailable.');
+      if (!res.headersSent)
+        sendStorageError(res, 503, 'ServerBusy', 'The blob service is unavailable.');
       else res.destroy();
     });
     req.on('aborted', () => upstream.destroy());
@@ -172,7 +205,11 @@ export class BlobEmulator {
           method,
           path,
           ca: this.options.caCertPem,
-          headers: { authorization: `Bearer ${platformToken}`, 'x-ms-version': '2025-11-05', 'content-length': 0 },
+          headers: {
+            authorization: `Bearer ${platformToken}`,
+            'x-ms-version': '2025-11-05',
+            'content-length': 0,
+          },
         },
         (res) => {
           let body = '';

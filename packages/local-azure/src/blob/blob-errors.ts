@@ -12,7 +12,9 @@ export function sendStorageError(
   const requestId = randomUUID();
   const body =
     `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message>` +
-    (options.detail ? `<AuthenticationErrorDetail>${escapeXml(options.detail)}</AuthenticationErrorDetail>` : '') +
+    (options.detail
+      ? `<AuthenticationErrorDetail>${escapeXml(options.detail)}</AuthenticationErrorDetail>`
+      : '') +
     '</Error>';
   res.writeHead(status, {
     'content-type': 'application/xml',
@@ -26,5 +28,8 @@ export function sendStorageError(
 }
 
 function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
 }

@@ -16,7 +16,17 @@ function client(claims: Record<string, unknown> = {}, signingKey = key): CosmosC
     aadCredentials: {
       getToken: async (scopes) => ({
         token: signJwt(
-          { aud: String(scopes).replace('/.default', ''), iss: `https://sts.windows.net/${TENANT}/`, appid: 'app', oid: 'oid-1', tid: TENANT, iat: now, nbf: now, exp: now + 600, ...claims },
+          {
+            aud: String(scopes).replace('/.default', ''),
+            iss: `https://sts.windows.net/${TENANT}/`,
+            appid: 'app',
+            oid: 'oid-1',
+            tid: TENANT,
+            iat: now,
+            nbf: now,
+            exp: now + 600,
+            ...claims,
+          },
           signingKey,
         ),
         expiresOnTimestamp: Date.now() + 600_000,
@@ -35,7 +45,8 @@ beforeAll(async () => {
     tls: await ca.issueServerCertificate(['localhost', '127.0.0.1']),
     jwks: () => [toJwk(key)],
     authorize: (claims, action) =>
-      claims.appid === 'reader' && !/readMetadata|items\/read|executeQuery|readChangeFeed/.test(action)
+      claims.appid === 'reader' &&
+      !/readMetadata|items\/read|executeQuery|readChangeFeed/.test(action)
         ? { allowed: false, message: 'reader' }
         : { allowed: true },
   });
@@ -58,14 +69,21 @@ describe('CosmosEmulator with the real CosmosClient (AAD only)', () => {
     const { resource } = await container.item('a', 'a').read();
     expect(resource?.uploadedAt).toBe('2026-01-02T00:00:00Z');
     const { resources } = await container.items
-      .query({ query: 'SELECT * FROM c WHERE c.uploadedAt > @after ORDER BY c.uploadedAt DESC', parameters: [{ name: '@after', value: '2026-01-01' }] })
+      .query({
+        query: 'SELECT * FROM c WHERE c.uploadedAt > @after ORDER BY c.uploadedAt DESC',
+        parameters: [{ name: '@after', value: '2026-01-01' }],
+      })
       .fetchAll();
     expect(resources.map((r) => r.id)).toEqual(['b', 'a']);
     expect((await cosmos.items('intake', 'documents')).length).toBe(2);
   });
 
   it('answers 404 for an unknown item', async () => {
-    const error = await client().database('intake').container('documents').item('missing', 'missing').read();
+    const error = await client()
+      .database('intake')
+      .container('documents')
+      .item('missing', 'missing')
+      .read();
     expect(error.statusCode).toBe(404);
   });
 
@@ -83,13 +101,20 @@ describe('CosmosEmulator with the real CosmosClient (AAD only)', () => {
     ['another audience', { aud: 'https://vault.azure.net' }],
     ['an expired token', { exp: Math.floor(Date.now() / 1000) - 3600 }],
   ])('refuses %s with 401', async (_case, claims) => {
-    const error = await client(claims).database('intake').container('documents').read().catch((e: unknown) => e);
+    const error = await client(claims)
+      .database('intake')
+      .container('documents')
+      .read()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 401 });
   });
 
   it('rejects account keys: local authorization is disabled', async () => {
     const response = await fetch(`${cosmos.endpoint}dbs`, {
-      headers: { authorization: encodeURIComponent('type=master&ver=1.0&sig=abc'), 'x-ms-date': new Date().toUTCString() },
+      headers: {
+        authorization: encodeURIComponent('type=master&ver=1.0&sig=abc'),
+        'x-ms-date': new Date().toUTCString(),
+      },
     });
     expect(response.status).toBe(401);
     expect(await response.text()).toContain('Local Authorization is disabled');

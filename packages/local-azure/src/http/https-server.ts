@@ -16,7 +16,8 @@ export class LoopbackHttpsServer {
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const server = createServer({ ...this.tls }, (req, res) => {
       Promise.resolve(this.handler(req, res)).catch((error: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: String(error) });
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'internal_error', message: String(error) });
         else res.destroy();
       });
     });
@@ -40,7 +41,12 @@ export class LoopbackHttpsServer {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

@@ -4,7 +4,9 @@ import { localClientId, localPrincipalId, parseIdentities } from './identities-f
 
 const committed = JSON.parse(
   await readFile(new URL('../../../../infra/identities.json', import.meta.url), 'utf8'),
-) as { identities: Array<Record<string, unknown> & { federatedCredential: Record<string, unknown> }> };
+) as {
+  identities: Array<Record<string, unknown> & { federatedCredential: Record<string, unknown> }>;
+};
 
 describe('parseIdentities', () => {
   it('accepts the committed identities file', () => {
@@ -23,7 +25,9 @@ describe('parseIdentities', () => {
   it('rejects duplicate services', () => {
     const broken = structuredClone(committed);
     broken.identities.push(structuredClone(broken.identities[0]!));
-    expect(() => parseIdentities(broken)).toThrow(/identities\[2\]\.service: duplicate service 'frontend'/);
+    expect(() => parseIdentities(broken)).toThrow(
+      /identities\[2\]\.service: duplicate service 'frontend'/,
+    );
   });
 });
 
@@ -31,8 +35,12 @@ describe('local ids', () => {
   it('are stable GUIDs, distinct per identity and between client and principal', () => {
     const a = { managedIdentityName: 'id-frontend' };
     const b = { managedIdentityName: 'id-backend' };
-    expect(localClientId(a)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(localClientId(a)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(localClientId(a)).toBe(localClientId({ ...a }));
-    expect(new Set([localClientId(a), localClientId(b), localPrincipalId(a), localPrincipalId(b)]).size).toBe(4);
+    expect(
+      new Set([localClientId(a), localClientId(b), localPrincipalId(a), localPrincipalId(b)]).size,
+    ).toBe(4);
   });
 });

@@ -13,7 +13,11 @@ const scopeSchema = z.discriminatedUnion('resource', [
   z.object({ resource: z.literal('storage'), container: z.string().min(3) }),
   z.object({ resource: z.literal('serviceBus'), queue: z.string().min(1) }),
   z.object({ resource: z.literal('keyVault'), secret: z.string().min(1) }),
-  z.object({ resource: z.literal('cosmos'), database: z.string().min(1), container: z.string().min(1).optional() }),
+  z.object({
+    resource: z.literal('cosmos'),
+    database: z.string().min(1),
+    container: z.string().min(1).optional(),
+  }),
 ]);
 
 const identitySchema = z.object({
@@ -45,7 +49,11 @@ const identitiesFileSchema = z
     const seen = new Set<string>();
     file.identities.forEach((identity, index) => {
       if (seen.has(identity.service)) {
-        ctx.addIssue({ code: 'custom', path: ['identities', index, 'service'], message: `duplicate service '${identity.service}'` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['identities', index, 'service'],
+          message: `duplicate service '${identity.service}'`,
+        });
       }
       seen.add(identity.service);
     });
@@ -68,7 +76,9 @@ export function parseIdentities(json: unknown, source = 'infra/identities.json')
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = issue.path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
     .join('');
   throw new IdentitiesFileError(`${source}: ${path || '(root)'}: ${issue.message}`);
 }

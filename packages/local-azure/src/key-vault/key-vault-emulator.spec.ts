@@ -14,7 +14,17 @@ function credential(claims: Record<string, unknown> = {}, signingKey = key) {
   return {
     getToken: async () => ({
       token: signJwt(
-        { aud: LOCAL_VAULT_RESOURCE, iss: `https://sts.windows.net/${TENANT}/`, appid: 'app', oid: 'oid-1', tid: TENANT, iat: now, nbf: now, exp: now + 600, ...claims },
+        {
+          aud: LOCAL_VAULT_RESOURCE,
+          iss: `https://sts.windows.net/${TENANT}/`,
+          appid: 'app',
+          oid: 'oid-1',
+          tid: TENANT,
+          iat: now,
+          nbf: now,
+          exp: now + 600,
+          ...claims,
+        },
         signingKey,
       ),
       expiresOnTimestamp: Date.now() + 600_000,
@@ -44,14 +54,18 @@ describe('KeyVaultEmulator with the real SecretClient', () => {
     await server.setSecret('backend-signing-key', 'two');
     const client = new SecretClient(server.vaultUrl, credential());
     expect((await client.getSecret('backend-signing-key')).value).toBe('two');
-    expect((await client.getSecret('backend-signing-key', { version: first.version })).value).toBe('one');
+    expect((await client.getSecret('backend-signing-key', { version: first.version })).value).toBe(
+      'one',
+    );
   });
 
   it('keeps an existing secret on ensureSecret', async () => {
     const server = await start();
     await server.ensureSecret('k', () => 'first');
     await server.ensureSecret('k', () => 'second');
-    expect((await new SecretClient(server.vaultUrl, credential()).getSecret('k')).value).toBe('first');
+    expect((await new SecretClient(server.vaultUrl, credential()).getSecret('k')).value).toBe(
+      'first',
+    );
   });
 
   it.each([
@@ -61,24 +75,34 @@ describe('KeyVaultEmulator with the real SecretClient', () => {
   ])('answers 401 Unauthorized for %s', async (_case, cred, message) => {
     const server = await start();
     await server.setSecret('s', 'v');
-    const error = await new SecretClient(server.vaultUrl, cred).getSecret('s').catch((e: unknown) => e);
+    const error = await new SecretClient(server.vaultUrl, cred)
+      .getSecret('s')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ statusCode: 401, code: 'Unauthorized' });
     expect((error as Error).message).toMatch(message);
   });
 
   it('answers 403 Forbidden (ForbiddenByRbac) when the role assignment does not cover the secret', async () => {
     const server = await start((_claims, _action, secret) =>
-      secret === 'frontend-session-key' ? { allowed: true } : { allowed: false, message: 'no role' },
+      secret === 'frontend-session-key'
+        ? { allowed: true }
+        : { allowed: false, message: 'no role' },
     );
     await server.setSecret('backend-signing-key', 'v');
-    const error = await new SecretClient(server.vaultUrl, credential()).getSecret('backend-signing-key').catch((e: unknown) => e);
+    const error = await new SecretClient(server.vaultUrl, credential())
+      .getSecret('backend-signing-key')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ statusCode: 403, code: 'Forbidden' });
-    expect((error as Error).message).toContain("Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'");
+    expect((error as Error).message).toContain(
+      "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'",
+    );
   });
 
   it('answers 404 SecretNotFound for an unknown secret', async () => {
     const server = await start();
-    const error = await new SecretClient(server.vaultUrl, credential()).getSecret('nope').catch((e: unknown) => e);
+    const error = await new SecretClient(server.vaultUrl, credential())
+      .getSecret('nope')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ statusCode: 404, code: 'SecretNotFound' });
   });
 });

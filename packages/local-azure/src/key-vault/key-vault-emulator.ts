@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AuthorizationDecision } from '../authorization/decision.js';
 import { LoopbackHttpsServer, readBody, sendJson } from '../http/https-server.js';
-import { AccessTokenError, verifyAccessToken, type AccessTokenClaims, type JwksSource } from '../tokens/access-token.js';
+import {
+  AccessTokenError,
+  verifyAccessToken,
+  type AccessTokenClaims,
+  type JwksSource,
+} from '../tokens/access-token.js';
 import { SecretStore, type SecretVersion } from './secret-store.js';
 
 /**
@@ -25,7 +30,11 @@ export interface KeyVaultEmulatorOptions {
   authorityHost: string;
   tenantId: string;
   jwks: JwksSource;
-  authorize?: (claims: AccessTokenClaims, action: KeyVaultDataAction, secretName: string) => AuthorizationDecision;
+  authorize?: (
+    claims: AccessTokenClaims,
+    action: KeyVaultDataAction,
+    secretName: string,
+  ) => AuthorizationDecision;
   /** Persist secrets under stateDir/key-vault/secrets.json; in memory when omitted. */
   stateDir?: string;
   log?: (event: Record<string, unknown>) => void;
@@ -39,7 +48,9 @@ export class KeyVaultEmulator {
 
   constructor(private readonly options: KeyVaultEmulatorOptions) {
     this.server = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
-    this.store = new SecretStore(options.stateDir ? join(options.stateDir, 'key-vault', 'secrets.json') : undefined);
+    this.store = new SecretStore(
+      options.stateDir ? join(options.stateDir, 'key-vault', 'secrets.json') : undefined,
+    );
   }
 
   async start(): Promise<{ port: number }> {
@@ -72,7 +83,12 @@ export class KeyVaultEmulator {
     const url = new URL(req.url ?? '/', this.vaultUrl);
     const parts = url.pathname.split('/').filter(Boolean);
     if (parts[0] !== 'secrets' || parts.length < 2 || parts.length > 3) {
-      return this.error(res, 400, 'BadParameter', `The request URI ${url.pathname} is not supported.`);
+      return this.error(
+        res,
+        400,
+        'BadParameter',
+        `The request URI ${url.pathname} is not supported.`,
+      );
     }
     const name = decodeURIComponent(parts[1]!);
     const tail = parts[2] ? decodeURIComponent(parts[2]) : undefined;
@@ -88,12 +104,17 @@ export class KeyVaultEmulator {
     if (!decision.allowed) return this.forbidden(res, claims, action, name, decision.message);
 
     if (req.method === 'PUT' && !tail) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { value?: unknown; contentType?: string };
-      if (typeof body.value !== 'string') return this.error(res, 400, 'BadParameter', 'Secret value is required.');
+      const body = JSON.parse((await readBody(req)) || '{}') as {
+        value?: unknown;
+        contentType?: string;
+      };
+      if (typeof body.value !== 'string')
+        return this.error(res, 400, 'BadParameter', 'Secret value is required.');
       const created = await this.store.set(name, body.value, body.contentType);
       return sendJson(res, 200, this.bundle(name, created));
     }
-    if (req.method !== 'GET') return this.error(res, 405, 'MethodNotAllowed', `${req.method} is not supported.`);
+    if (req.method !== 'GET')
+      return this.error(res, 405, 'MethodNotAllowed', `${req.method} is not supported.`);
     if (tail === 'versions') {
       return sendJson(res, 200, {
         value: this.store.versions(name).map((v) => {
@@ -121,7 +142,9 @@ export class KeyVaultEmulator {
       'www-authenticate': `Bearer authorization="${this.options.authorityHost}/${this.options.tenantId}", resource="${LOCAL_VAULT_RESOURCE}"`,
     };
     try {
-      return verifyAccessToken(req.headers.authorization, this.options.jwks, [LOCAL_VAULT_RESOURCE]);
+      return verifyAccessToken(req.headers.authorization, this.options.jwks, [
+        LOCAL_VAULT_RESOURCE,
+      ]);
     } catch (error) {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
       const message = {
@@ -138,8 +161,19 @@ export class KeyVaultEmulator {
     }
   }
 
-  private forbidden(res: ServerResponse, claims: AccessTokenClaims, action: string, secret: string, reason: string) {
-    this.options.log?.({ event: 'key-vault-forbidden', identity: claims.xms_mirid, action, secret });
+  private forbidden(
+    res: ServerResponse,
+    claims: AccessTokenClaims,
+    action: string,
+    secret: string,
+    reason: string,
+  ) {
+    this.options.log?.({
+      event: 'key-vault-forbidden',
+      identity: claims.xms_mirid,
+      action,
+      secret,
+    });
     sendJson(res, 403, {
       error: {
         code: 'Forbidden',

@@ -18,7 +18,10 @@ export class SecretStore {
   async load(): Promise<void> {
     if (!this.file) return;
     try {
-      const saved = JSON.parse(await readFile(this.file, 'utf8')) as Record<string, SecretVersion[]>;
+      const saved = JSON.parse(await readFile(this.file, 'utf8')) as Record<
+        string,
+        SecretVersion[]
+      >;
       this.secrets = new Map(Object.entries(saved));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

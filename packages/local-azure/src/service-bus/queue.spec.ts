@@ -51,11 +51,18 @@ describe('Queue (peek-lock semantics)', () => {
     const queue = new Queue('q', 5, 1000);
     queue.enqueue({ body: 'bad' });
     queue.enqueue({ body: 'held' });
-    queue.deadLetter(queue.lock(queue.take('active')!, owner, 'active').token, 'MalformedMessage', 'schemaVersion');
+    queue.deadLetter(
+      queue.lock(queue.take('active')!, owner, 'active').token,
+      'MalformedMessage',
+      'schemaVersion',
+    );
     const other = {};
     queue.lock(queue.take('active')!, other, 'active');
     queue.releaseOwnedBy(other);
     expect(queue.stats()).toMatchObject({ active: 1, locked: 0, deadLettered: 1 });
-    expect(queue.deadLetters[0]?.deadLetter).toEqual({ reason: 'MalformedMessage', description: 'schemaVersion' });
+    expect(queue.deadLetters[0]?.deadLetter).toEqual({
+      reason: 'MalformedMessage',
+      description: 'schemaVersion',
+    });
   });
 });

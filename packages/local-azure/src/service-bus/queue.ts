@@ -52,7 +52,12 @@ export class Queue {
   }
 
   enqueue(amqp: Record<string, unknown>): StoredMessage {
-    const message: StoredMessage = { sequenceNumber: this.nextSequence++, enqueuedAt: new Date(), amqp, deliveryCount: 0 };
+    const message: StoredMessage = {
+      sequenceNumber: this.nextSequence++,
+      enqueuedAt: new Date(),
+      amqp,
+      deliveryCount: 0,
+    };
     this.active.push(message);
     this.notify();
     return message;
@@ -130,7 +135,12 @@ export class Queue {
   }
 
   stats(): QueueStats {
-    return { active: this.active.length, locked: this.locks.size, deadLettered: this.deadLetters.length, completed: this.completed };
+    return {
+      active: this.active.length,
+      locked: this.locks.size,
+      deadLettered: this.deadLetters.length,
+      completed: this.completed,
+    };
   }
 
   close(): void {

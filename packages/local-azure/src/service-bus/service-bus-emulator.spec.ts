@@ -17,7 +17,18 @@ function client(claims: Record<string, unknown> = {}): ServiceBusClient {
     {
       getToken: async () => ({
         token: signJwt(
-          { aud: SERVICE_BUS_RESOURCE, iss: `https://sts.windows.net/${TENANT}/`, appid: 'app', oid: 'oid', tid: TENANT, iat: now, nbf: now, exp: now + 600, xms_mirid: 'id-test', ...claims },
+          {
+            aud: SERVICE_BUS_RESOURCE,
+            iss: `https://sts.windows.net/${TENANT}/`,
+            appid: 'app',
+            oid: 'oid',
+            tid: TENANT,
+            iat: now,
+            nbf: now,
+            exp: now + 600,
+            xms_mirid: 'id-test',
+            ...claims,
+          },
           key,
         ),
         expiresOnTimestamp: Date.now() + 600_000,
@@ -41,7 +52,9 @@ beforeAll(async () => {
       { name: 'locks', maxDeliveryCount: 5, lockDurationMs: 1000 },
     ],
     authorize: (claims, action) =>
-      claims.appid === 'sender-only' && action === 'listen' ? { allowed: false, message: 'sender only' } : { allowed: true },
+      claims.appid === 'sender-only' && action === 'listen'
+        ? { allowed: false, message: 'sender only' }
+        : { allowed: true },
   });
   const { port } = await emulator.start();
   namespace = `localhost:${port}`;
@@ -80,7 +93,9 @@ describe('ServiceBusEmulator with the real ServiceBusClient over TLS', () => {
     const sb = client();
     const sender = sb.createSender('documents');
     for (let start = 0; start < 1000; start += 100) {
-      await sender.sendMessages(Array.from({ length: 100 }, (_, i) => ({ messageId: `m-${start + i}`, body: start + i })));
+      await sender.sendMessages(
+        Array.from({ length: 100 }, (_, i) => ({ messageId: `m-${start + i}`, body: start + i })),
+      );
     }
     const seen = new Set<number>();
     const receiver = sb.createReceiver('documents');
@@ -122,7 +137,10 @@ describe('ServiceBusEmulator with the real ServiceBusClient over TLS', () => {
     await sb.createSender('documents').sendMessages({ messageId: 'bad', body: 'not json' });
     const receiver = sb.createReceiver('documents');
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
-    await receiver.deadLetterMessage(message!, { deadLetterReason: 'MalformedMessage', deadLetterErrorDescription: 'body is not JSON' });
+    await receiver.deadLetterMessage(message!, {
+      deadLetterReason: 'MalformedMessage',
+      deadLetterErrorDescription: 'body is not JSON',
+    });
     expect(emulator.deadLetters('documents').at(-1)).toEqual({
       messageId: 'bad',
       reason: 'MalformedMessage',
@@ -133,7 +151,10 @@ describe('ServiceBusEmulator with the real ServiceBusClient over TLS', () => {
 
   it('renews a lock past its duration, and redelivers when a lock expires', async () => {
     const sb = client();
-    await sb.createSender('locks').sendMessages([{ messageId: 'kept', body: 1 }, { messageId: 'lost', body: 2 }]);
+    await sb.createSender('locks').sendMessages([
+      { messageId: 'kept', body: 1 },
+      { messageId: 'lost', body: 2 },
+    ]);
     // The SDK would otherwise renew both locks itself, which the worker relies on in production.
     const receiver = sb.createReceiver('locks', { maxAutoLockRenewalDurationInMs: 0 });
     const messages = await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 });
@@ -182,14 +203,29 @@ describe('ServiceBusEmulator with the real ServiceBusClient over TLS', () => {
       namespace,
       {
         getToken: async () => ({
-          token: signJwt({ aud: SERVICE_BUS_RESOURCE, iss: 'x', appid: 'a', oid: 'o', tid: TENANT, iat: now, nbf: now, exp: now + 600 }, other),
+          token: signJwt(
+            {
+              aud: SERVICE_BUS_RESOURCE,
+              iss: 'x',
+              appid: 'a',
+              oid: 'o',
+              tid: TENANT,
+              iat: now,
+              nbf: now,
+              exp: now + 600,
+            },
+            other,
+          ),
           expiresOnTimestamp: Date.now() + 600_000,
         }),
       },
       { retryOptions: { maxRetries: 0, timeoutInMs: 5000 } },
     );
     clients.push(sb);
-    const error = await sb.createSender('documents').sendMessages({ body: 1 }).catch((e: unknown) => e);
+    const error = await sb
+      .createSender('documents')
+      .sendMessages({ body: 1 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UnauthorizedAccess' });
   });
 });

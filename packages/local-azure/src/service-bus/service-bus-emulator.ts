@@ -1,7 +1,18 @@
 import type { Server } from 'node:net';
-import rhea, { type Connection, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
+import rhea, {
+  type Connection,
+  type EventContext,
+  type Message,
+  type Receiver,
+  type Sender,
+} from 'rhea';
 import type { AuthorizationDecision } from '../authorization/decision.js';
-import { AccessTokenError, verifyAccessToken, type AccessTokenClaims, type JwksSource } from '../tokens/access-token.js';
+import {
+  AccessTokenError,
+  verifyAccessToken,
+  type AccessTokenClaims,
+  type JwksSource,
+} from '../tokens/access-token.js';
 import { Queue, type QueueStats, type StoredMessage } from './queue.js';
 
 export const SERVICE_BUS_RESOURCE = 'https://servicebus.azure.net';
@@ -20,7 +31,11 @@ export interface ServiceBusEmulatorOptions {
   tls: { cert: string; key: string };
   queues: readonly ServiceBusQueueOptions[];
   jwks: JwksSource;
-  authorize?: (claims: AccessTokenClaims, action: ServiceBusAction, queue: string) => AuthorizationDecision;
+  authorize?: (
+    claims: AccessTokenClaims,
+    action: ServiceBusAction,
+    queue: string,
+  ) => AuthorizationDecision;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -62,7 +77,9 @@ export class ServiceBusEmulator {
       this.connections.set(context.connection, { tokens: new Map() });
     });
     this.container.on('disconnected', (context: EventContext) => this.forget(context.connection));
-    this.container.on('connection_close', (context: EventContext) => this.forget(context.connection));
+    this.container.on('connection_close', (context: EventContext) =>
+      this.forget(context.connection),
+    );
     this.container.on('sender_open', (context: EventContext) => this.openSender(context));
     this.container.on('receiver_open', (context: EventContext) => this.openReceiver(context));
     this.container.on('message', (context: EventContext) => this.onMessage(context));
@@ -75,7 +92,9 @@ export class ServiceBusEmulator {
     this.container.on('settled', (context: EventContext) => this.onOutcome(context, undefined));
     this.container.on('sender_close', (context: EventContext) => this.releaseLink(context.sender!));
     // A protocol error on one connection must not take the emulator down.
-    this.container.on('error', (error: unknown) => this.options.log?.({ event: 'service-bus-error', error: String(error) }));
+    this.container.on('error', (error: unknown) =>
+      this.options.log?.({ event: 'service-bus-error', error: String(error) }),
+    );
   }
 
   async start(): Promise<{ port: number }> {
@@ -123,7 +142,8 @@ export class ServiceBusEmulator {
 
   deadLetters(queue: string) {
     return this.queue(queue).deadLetters.map((message) => ({
-      messageId: message.amqp.message_id === undefined ? undefined : String(message.amqp.message_id),
+      messageId:
+        message.amqp.message_id === undefined ? undefined : String(message.amqp.message_id),
       reason: message.deadLetter?.reason,
       description: message.deadLetter?.description,
       deliveryCount: message.deliveryCount,
@@ -148,10 +168,19 @@ export class ServiceBusEmulator {
     const address = sender.source?.address ?? '';
     if (address === '$cbs' || address.endsWith('/$management')) return; // reply links
     const entity = this.resolveEntity(address);
-    if (!entity) return this.refuse(sender, 'amqp:not-found', `The messaging entity '${address}' could not be found.`);
+    if (!entity)
+      return this.refuse(
+        sender,
+        'amqp:not-found',
+        `The messaging entity '${address}' could not be found.`,
+      );
     const denial = this.authorize(context.connection, entity.queue, 'listen');
     if (denial) return this.refuse(sender, 'amqp:unauthorized-access', denial);
-    const state = sender as unknown as { queue: Queue; subQueue: 'active' | 'deadLetter'; unsubscribe: () => void };
+    const state = sender as unknown as {
+      queue: Queue;
+      subQueue: 'active' | 'deadLetter';
+      unsubscribe: () => void;
+    };
     state.queue = entity.queue;
     state.subQueue = entity.subQueue;
     state.unsubscribe = entity.queue.onAvailable(() => this.dispatch(sender));
@@ -164,8 +193,15 @@ export class ServiceBusEmulator {
     const address = receiver.target?.address ?? '';
     if (address === '$cbs') return;
     const management = address.endsWith('/$management');
-    const entity = this.resolveEntity(management ? address.slice(0, -'/$management'.length) : address);
-    if (!entity) return this.refuse(receiver, 'amqp:not-found', `The messaging entity '${address}' could not be found.`);
+    const entity = this.resolveEntity(
+      management ? address.slice(0, -'/$management'.length) : address,
+    );
+    if (!entity)
+      return this.refuse(
+        receiver,
+        'amqp:not-found',
+        `The messaging entity '${address}' could not be found.`,
+      );
     const denial = this.authorize(context.connection, entity.queue, management ? 'listen' : 'send');
     if (denial) return this.refuse(receiver, 'amqp:unauthorized-access', denial);
   }
@@ -175,7 +211,9 @@ export class ServiceBusEmulator {
     link.close({ condition, description });
   }
 
-  private resolveEntity(address: string): { queue: Queue; subQueue: 'active' | 'deadLetter' } | undefined {
+  private resolveEntity(
+    address: string,
+  ): { queue: Queue; subQueue: 'active' | 'deadLetter' } | undefined {
     const path = address.replace(/^amqps?:\/\/[^/]+\//, '').replace(/^\//, '');
     const deadLetter = path.toLowerCase().endsWith(DEAD_LETTER_SUFFIX);
     const name = deadLetter ? path.slice(0, -DEAD_LETTER_SUFFIX.length) : path;
@@ -184,7 +222,11 @@ export class ServiceBusEmulator {
   }
 
   /** Returns a denial message, or undefined when a valid, authorized token covers the queue. */
-  private authorize(connection: Connection, queue: Queue, action: ServiceBusAction): string | undefined {
+  private authorize(
+    connection: Connection,
+    queue: Queue,
+    action: ServiceBusAction,
+  ): string | undefined {
     const tokens = this.connections.get(connection)?.tokens;
     const now = Date.now();
     const token = [...(tokens?.entries() ?? [])].find(
@@ -193,7 +235,9 @@ export class ServiceBusEmulator {
     if (!token) {
       return `Unauthorized access. '${action === 'send' ? 'Send' : 'Listen'}' claim(s) are required to perform this operation. Resource: 'sb://local/${queue.name}'. No valid token was put on the connection for it.`;
     }
-    const decision = this.options.authorize?.(token.claims, action, queue.name) ?? { allowed: true };
+    const decision = this.options.authorize?.(token.claims, action, queue.name) ?? {
+      allowed: true,
+    };
     if (decision.allowed) return undefined;
     const who = token.claims.xms_mirid ?? token.claims.appid;
     return `Unauthorized access. '${action === 'send' ? 'Send' : 'Listen'}' claim(s) are required to perform this operation. Identity '${who}' (object id ${token.claims.oid}) lacks the data action '${DATA_ACTIONS[action]}' on queue '${queue.name}'. ${decision.message}`;
@@ -205,13 +249,16 @@ export class ServiceBusEmulator {
     const address = context.receiver?.target?.address ?? '';
     const message = context.message!;
     if (address === '$cbs') return this.putToken(context, message);
-    if (address.endsWith('/$management')) return this.management(context, address.slice(0, -'/$management'.length), message);
+    if (address.endsWith('/$management'))
+      return this.management(context, address.slice(0, -'/$management'.length), message);
     const entity = this.resolveEntity(address);
     if (!entity) return;
     const format = (context.delivery as unknown as { format?: number }).format;
     // rhea hands over a non-default message format undecoded, as the raw bytes.
     const messages =
-      format === BATCH_FORMAT ? decodeBatch(rhea.message.decode(message as unknown as Buffer) as unknown as Message) : [message];
+      format === BATCH_FORMAT
+        ? decodeBatch(rhea.message.decode(message as unknown as Buffer) as unknown as Message)
+        : [message];
     for (const single of messages) entity.queue.enqueue(stripBrokerAnnotations(single));
   }
 
@@ -221,14 +268,28 @@ export class ServiceBusEmulator {
     let status = 200;
     let description = 'OK';
     try {
-      const claims = verifyAccessToken(`Bearer ${String(request.body)}`, this.options.jwks, [SERVICE_BUS_RESOURCE]);
-      this.connections.get(context.connection)?.tokens.set(audience, { claims, expiresAt: claims.exp * 1000 });
+      const claims = verifyAccessToken(`Bearer ${String(request.body)}`, this.options.jwks, [
+        SERVICE_BUS_RESOURCE,
+      ]);
+      this.connections
+        .get(context.connection)
+        ?.tokens.set(audience, { claims, expiresAt: claims.exp * 1000 });
     } catch (error) {
       status = 401;
-      description = error instanceof AccessTokenError ? `InvalidSignature: ${error.message}` : 'Invalid token';
-      this.options.log?.({ event: 'service-bus-cbs-rejected', audience, problem: (error as AccessTokenError).problem });
+      description =
+        error instanceof AccessTokenError ? `InvalidSignature: ${error.message}` : 'Invalid token';
+      this.options.log?.({
+        event: 'service-bus-cbs-rejected',
+        audience,
+        problem: (error as AccessTokenError).problem,
+      });
     }
-    this.reply(context, request, { 'status-code': status, 'status-description': description }, undefined);
+    this.reply(
+      context,
+      request,
+      { 'status-code': status, 'status-description': description },
+      undefined,
+    );
   }
 
   private management(context: EventContext, entityAddress: string, request: Message): void {
@@ -242,8 +303,20 @@ export class ServiceBusEmulator {
       const tokens = (body['lock-tokens'] as unknown[]) ?? [];
       const expirations: Date[] = [];
       for (const token of tokens) {
-        const renewed = lockTokenCandidates(token).map((hex) => entity.queue.renew(hex)).find(Boolean);
-        if (!renewed) return this.reply(context, request, status(410, 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.', 'com.microsoft:message-lock-lost'), undefined);
+        const renewed = lockTokenCandidates(token)
+          .map((hex) => entity.queue.renew(hex))
+          .find(Boolean);
+        if (!renewed)
+          return this.reply(
+            context,
+            request,
+            status(
+              410,
+              'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+              'com.microsoft:message-lock-lost',
+            ),
+            undefined,
+          );
         expirations.push(renewed);
       }
       return this.reply(context, request, status(200, 'OK'), { expirations });
@@ -251,18 +324,33 @@ export class ServiceBusEmulator {
     if (operation === 'com.microsoft:peek-message') {
       const from = Number(body['from-sequence-number'] ?? 0);
       const count = Number(body['message-count'] ?? 1);
-      const found = entity.subQueue === 'deadLetter' ? entity.queue.deadLetters.slice(0, count) : entity.queue.peek(from, count);
+      const found =
+        entity.subQueue === 'deadLetter'
+          ? entity.queue.deadLetters.slice(0, count)
+          : entity.queue.peek(from, count);
       if (found.length === 0) return this.reply(context, request, status(204, 'No messages'), {});
       return this.reply(context, request, status(200, 'OK'), {
         messages: found.map((m) => ({ message: rhea.message.encode(toAmqp(m)) })),
       });
     }
-    return this.reply(context, request, status(501, `Operation '${operation}' is not supported by the local emulator.`), undefined);
+    return this.reply(
+      context,
+      request,
+      status(501, `Operation '${operation}' is not supported by the local emulator.`),
+      undefined,
+    );
   }
 
-  private reply(context: EventContext, request: Message, properties: Record<string, unknown>, body: unknown): void {
+  private reply(
+    context: EventContext,
+    request: Message,
+    properties: Record<string, unknown>,
+    body: unknown,
+  ): void {
     const replyTo = request.reply_to;
-    const senders = (context.connection as unknown as { find_sender(filter: (s: Sender) => boolean): Sender | undefined });
+    const senders = context.connection as unknown as {
+      find_sender(filter: (s: Sender) => boolean): Sender | undefined;
+    };
     const sender = senders.find_sender((s) => s.name === replyTo || s.target?.address === replyTo);
     sender?.send({
       correlation_id: request.message_id,
@@ -278,7 +366,8 @@ export class ServiceBusEmulator {
     const state = sender as unknown as { queue?: Queue; subQueue: 'active' | 'deadLetter' };
     const queue = state.queue;
     if (!queue || !sender.is_open()) return;
-    const receiveAndDelete = (sender as unknown as { snd_settle_mode?: number }).snd_settle_mode === 1;
+    const receiveAndDelete =
+      (sender as unknown as { snd_settle_mode?: number }).snd_settle_mode === 1;
     while (sender.sendable()) {
       const message = queue.take(state.subQueue);
       if (!message) break;
@@ -294,7 +383,10 @@ export class ServiceBusEmulator {
     if ((sender as unknown as { _draining?: boolean })._draining) sender.set_drained(true);
   }
 
-  private onOutcome(context: EventContext, outcome: 'accepted' | 'rejected' | 'released' | 'modified' | undefined): void {
+  private onOutcome(
+    context: EventContext,
+    outcome: 'accepted' | 'rejected' | 'released' | 'modified' | undefined,
+  ): void {
     const queue = (context.sender as unknown as { queue?: Queue } | undefined)?.queue;
     const delivery = context.delivery as unknown as {
       tag?: Buffer;
@@ -309,7 +401,11 @@ export class ServiceBusEmulator {
       if (kind === 'accepted') queue.complete(token);
       else if (kind === 'rejected') {
         const info = delivery.remote_state?.error?.info ?? {};
-        queue.deadLetter(token, String(info.DeadLetterReason ?? 'DeadLetteredByReceiver'), String(info.DeadLetterErrorDescription ?? ''));
+        queue.deadLetter(
+          token,
+          String(info.DeadLetterReason ?? 'DeadLetteredByReceiver'),
+          String(info.DeadLetterErrorDescription ?? ''),
+        );
       } else queue.abandon(token);
     }
     if (outcome && !delivery.remote_settled) delivery.update(true);
@@ -334,7 +430,9 @@ function status(code: number, description: string, condition?: string): Record<s
 
 function outcomeKind(state: unknown): 'accepted' | 'rejected' | 'released' {
   const name = (state as { constructor?: { name?: string } } | undefined)?.constructor?.name ?? '';
-  const descriptor = Number((state as { type?: number; descriptor?: number } | undefined)?.type ?? NaN);
+  const descriptor = Number(
+    (state as { type?: number; descriptor?: number } | undefined)?.type ?? NaN,
+  );
   if (/accepted/i.test(name) || descriptor === 0x24) return 'accepted';
   if (/rejected/i.test(name) || descriptor === 0x25) return 'rejected';
   return 'released';
@@ -342,7 +440,10 @@ function outcomeKind(state: unknown): 'accepted' | 'rejected' | 'released' {
 
 /** A CBS resource URI covers a queue when it names it, or names the whole namespace. */
 function coversQueue(audience: string, queue: string): boolean {
-  const path = audience.replace(/^(sb|amqps?|https?):\/\/[^/]+/i, '').replace(/^\/|\/$/g, '').toLowerCase();
+  const path = audience
+    .replace(/^(sb|amqps?|https?):\/\/[^/]+/i, '')
+    .replace(/^\/|\/$/g, '')
+    .toLowerCase();
   const entity = path.split('/')[0] ?? '';
   return entity === '' || entity === queue.toLowerCase();
 }
@@ -353,8 +454,12 @@ function coversQueue(audience: string, queue: string): boolean {
  */
 function lockTokenCandidates(token: unknown): string[] {
   const value = (token as { value?: unknown })?.value ?? token;
-  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value).replace(/-/g, ''), 'hex');
-  const dotNetOrder = Buffer.from([3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((i) => bytes[i] ?? 0));
+  const bytes = Buffer.isBuffer(value)
+    ? value
+    : Buffer.from(String(value).replace(/-/g, ''), 'hex');
+  const dotNetOrder = Buffer.from(
+    [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((i) => bytes[i] ?? 0),
+  );
   return [bytes.toString('hex'), dotNetOrder.toString('hex')];
 }
 
@@ -377,8 +482,11 @@ function toAmqp(message: StoredMessage, lockToken?: string, lockedUntil?: Date):
     'x-opt-enqueued-time': message.enqueuedAt,
   };
   if (lockedUntil) annotations['x-opt-locked-until'] = lockedUntil;
-  if (lockToken) annotations['x-opt-lock-token'] = rhea.types.wrap_uuid(Buffer.from(lockToken, 'hex'));
-  const applicationProperties = { ...((message.amqp.application_properties as Record<string, unknown>) ?? {}) };
+  if (lockToken)
+    annotations['x-opt-lock-token'] = rhea.types.wrap_uuid(Buffer.from(lockToken, 'hex'));
+  const applicationProperties = {
+    ...((message.amqp.application_properties as Record<string, unknown>) ?? {}),
+  };
   if (message.deadLetter) {
     applicationProperties.DeadLetterReason = message.deadLetter.reason;
     applicationProperties.DeadLetterErrorDescription = message.deadLetter.description;

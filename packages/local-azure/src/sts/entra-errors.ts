@@ -3,14 +3,22 @@ import { randomUUID } from 'node:crypto';
 /** An Entra token endpoint error: the HTTP status, OAuth error and AADSTS code real Entra answers. */
 export interface EntraError {
   status: number;
-  error: 'invalid_client' | 'invalid_request' | 'unauthorized_client' | 'invalid_tenant' | 'invalid_scope';
+  error:
+    | 'invalid_client'
+    | 'invalid_request'
+    | 'unauthorized_client'
+    | 'invalid_tenant'
+    | 'invalid_scope';
   code: number;
   description: string;
 }
 
 /** The body Entra sends, with its trace/correlation ids and timestamp in the description. */
 export function entraErrorBody(failure: EntraError, now = new Date()) {
-  const timestamp = now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = now
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   const traceId = randomUUID();
   const correlationId = randomUUID();
   return {

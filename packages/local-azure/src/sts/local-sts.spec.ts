@@ -32,7 +32,11 @@ async function start(edit: (file: IdentitiesFile) => void = () => undefined) {
   return sts;
 }
 
-function credentialFor(server: LocalSts, service: string, overrides: { clientId?: string; tenantId?: string } = {}) {
+function credentialFor(
+  server: LocalSts,
+  service: string,
+  overrides: { clientId?: string; tenantId?: string } = {},
+) {
   return new WorkloadIdentityCredential({
     tenantId: overrides.tenantId ?? server.tenantId,
     clientId: overrides.clientId ?? server.clientId(service),
@@ -45,8 +49,12 @@ function credentialFor(server: LocalSts, service: string, overrides: { clientId?
 describe('LocalSts with the real WorkloadIdentityCredential', () => {
   it('exchanges the service account token for an access token of the requested audience', async () => {
     const server = await start();
-    const token = await credentialFor(server, 'backend').getToken('https://vault.localhost/.default');
-    const claims = verifyAccessToken(`Bearer ${token!.token}`, () => server.jwks(), ['https://vault.localhost']);
+    const token = await credentialFor(server, 'backend').getToken(
+      'https://vault.localhost/.default',
+    );
+    const claims = verifyAccessToken(`Bearer ${token!.token}`, () => server.jwks(), [
+      'https://vault.localhost',
+    ]);
     expect(claims).toMatchObject({
       iss: `https://sts.windows.net/${TENANT}/`,
       tid: TENANT,
@@ -72,7 +80,8 @@ describe('LocalSts with the real WorkloadIdentityCredential', () => {
   it.each([
     [
       'a subject that does not match the service account',
-      (f: IdentitiesFile) => (f.identities[1]!.federatedCredential.subject = 'system:serviceaccount:doc-intake:worker'),
+      (f: IdentitiesFile) =>
+        (f.identities[1]!.federatedCredential.subject = 'system:serviceaccount:doc-intake:worker'),
       'AADSTS700213',
     ],
     [
@@ -82,7 +91,8 @@ describe('LocalSts with the real WorkloadIdentityCredential', () => {
     ],
     [
       'an audience the credential does not list',
-      (f: IdentitiesFile) => (f.identities[1]!.federatedCredential.audiences = ['api://SomethingElse']),
+      (f: IdentitiesFile) =>
+        (f.identities[1]!.federatedCredential.audiences = ['api://SomethingElse']),
       'AADSTS700212',
     ],
   ])('rejects %s with %s', async (_case, edit, code) => {
@@ -92,32 +102,36 @@ describe('LocalSts with the real WorkloadIdentityCredential', () => {
       await server.stop();
       server = await start((f) => (f.identities[1]!.federatedCredential.issuer = issuer));
     }
-    await expect(credentialFor(server, 'backend').getToken('https://vault.localhost/.default')).rejects.toThrow(code);
+    await expect(
+      credentialFor(server, 'backend').getToken('https://vault.localhost/.default'),
+    ).rejects.toThrow(code);
     expect(server.exchanges().at(-1)?.error).toBe(code);
   });
 
   it('rejects an expired service account token with AADSTS700024', async () => {
     const server = await start();
     await server.writeServiceAccountToken('frontend', { lifetimeSeconds: -60 });
-    await expect(credentialFor(server, 'frontend').getToken('https://storage.azure.com/.default')).rejects.toThrow(
-      'AADSTS700024',
-    );
+    await expect(
+      credentialFor(server, 'frontend').getToken('https://storage.azure.com/.default'),
+    ).rejects.toThrow('AADSTS700024');
     // The kubelet's next rotation fixes it for a credential that reads the file again.
     await server.writeServiceAccountToken('frontend');
-    await expect(credentialFor(server, 'frontend').getToken('https://storage.azure.com/.default')).resolves.toBeTruthy();
+    await expect(
+      credentialFor(server, 'frontend').getToken('https://storage.azure.com/.default'),
+    ).resolves.toBeTruthy();
   });
 
   it('rejects an unknown client id with AADSTS700016 and an unknown tenant with AADSTS90002', async () => {
     const server = await start();
     await expect(
-      credentialFor(server, 'frontend', { clientId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b' }).getToken(
-        'https://storage.azure.com/.default',
-      ),
+      credentialFor(server, 'frontend', {
+        clientId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+      }).getToken('https://storage.azure.com/.default'),
     ).rejects.toThrow('AADSTS700016');
     await expect(
-      credentialFor(server, 'frontend', { tenantId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b' }).getToken(
-        'https://storage.azure.com/.default',
-      ),
+      credentialFor(server, 'frontend', {
+        tenantId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+      }).getToken('https://storage.azure.com/.default'),
       // MSAL fetches the tenant's discovery document first; Entra answers AADSTS90002 there too,
       // which MSAL reports as an endpoint resolution error.
     ).rejects.toThrow(/endpoints_resolution_error/);

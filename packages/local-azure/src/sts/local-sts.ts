@@ -7,9 +7,20 @@ import {
   type IdentitiesFile,
   type ServiceIdentity,
 } from '../identities/index.js';
-import { generateSigningKey, signJwt, toJwk, verifyJwtSignature, JwtError, type Jwk, type JwtClaims } from '../tokens/jwt.js';
+import {
+  generateSigningKey,
+  signJwt,
+  toJwk,
+  verifyJwtSignature,
+  JwtError,
+  type Jwk,
+  type JwtClaims,
+} from '../tokens/jwt.js';
 import { entraErrorBody, entraErrors, type EntraError } from './entra-errors.js';
-import { ServiceAccountTokenWriter, type ServiceAccountTokenOverrides } from './service-account-tokens.js';
+import {
+  ServiceAccountTokenWriter,
+  type ServiceAccountTokenOverrides,
+} from './service-account-tokens.js';
 
 export interface LocalStsOptions {
   host?: string;
@@ -70,7 +81,9 @@ export class LocalSts {
 
   async start(): Promise<{ port: number }> {
     this.port = await this.server.listen(this.options.port, this.options.host);
-    await Promise.all(this.options.identities.identities.map((identity) => this.tokenWriter.write(identity)));
+    await Promise.all(
+      this.options.identities.identities.map((identity) => this.tokenWriter.write(identity)),
+    );
     return { port: this.port };
   }
 
@@ -109,7 +122,10 @@ export class LocalSts {
     return this.records;
   }
 
-  writeServiceAccountToken(service: string, overrides?: ServiceAccountTokenOverrides): Promise<void> {
+  writeServiceAccountToken(
+    service: string,
+    overrides?: ServiceAccountTokenOverrides,
+  ): Promise<void> {
     return this.tokenWriter.write(this.identity(service), overrides);
   }
 
@@ -134,7 +150,10 @@ export class LocalSts {
     if (req.method === 'GET' && path === '/oidc/openid/v1/jwks') {
       return sendJson(res, 200, { keys: [toJwk(this.issuerKey)] });
     }
-    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(path);
+    const match =
+      /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(
+        path,
+      );
     if (!match) return sendJson(res, 404, { error: 'not_found' });
     const [, tenant, endpoint] = match as unknown as [string, string, string];
     if (tenant !== this.options.tenantId) return this.fail(res, entraErrors.unknownTenant(tenant));
@@ -142,7 +161,11 @@ export class LocalSts {
     if (req.method === 'GET' && endpoint.startsWith('v2.0')) {
       return sendJson(res, 200, {
         token_endpoint: `${base}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        token_endpoint_auth_methods_supported: [
+          'client_secret_post',
+          'private_key_jwt',
+          'client_secret_basic',
+        ],
         jwks_uri: `${base}/discovery/v2.0/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
@@ -169,25 +192,52 @@ export class LocalSts {
     const form = new URLSearchParams(await readBody(req));
     const clientId = form.get('client_id') ?? '';
     const scope = form.get('scope') ?? '';
-    const record: TokenExchangeRecord = { at: new Date().toISOString(), clientId, scope, outcome: 'failure' };
+    const record: TokenExchangeRecord = {
+      at: new Date().toISOString(),
+      clientId,
+      scope,
+      outcome: 'failure',
+    };
     this.records.push(record);
     const result = this.exchange(form, record);
     if ('status' in result) {
       record.error = `AADSTS${result.code}`;
-      this.options.log?.({ event: 'token-exchange', outcome: 'failure', clientId, scope, error: record.error });
+      this.options.log?.({
+        event: 'token-exchange',
+        outcome: 'failure',
+        clientId,
+        scope,
+        error: record.error,
+      });
       return this.fail(res, result);
     }
     record.outcome = 'success';
-    this.options.log?.({ event: 'token-exchange', outcome: 'success', clientId, scope, subject: record.assertionSubject });
+    this.options.log?.({
+      event: 'token-exchange',
+      outcome: 'success',
+      clientId,
+      scope,
+      subject: record.assertionSubject,
+    });
     return sendJson(res, 200, result, { 'cache-control': 'no-store' });
   }
 
   private exchange(form: URLSearchParams, record: TokenExchangeRecord): EntraError | TokenResponse {
-    for (const required of ['grant_type', 'client_id', 'scope', 'client_assertion_type', 'client_assertion']) {
+    for (const required of [
+      'grant_type',
+      'client_id',
+      'scope',
+      'client_assertion_type',
+      'client_assertion',
+    ]) {
       if (!form.get(required)) return entraErrors.invalidRequest(required);
     }
-    if (form.get('client_assertion_type') !== ASSERTION_TYPE) return entraErrors.invalidRequest('client_assertion_type');
-    const scope = form.get('scope')!.split(' ').find((s) => s.endsWith('/.default'));
+    if (form.get('client_assertion_type') !== ASSERTION_TYPE)
+      return entraErrors.invalidRequest('client_assertion_type');
+    const scope = form
+      .get('scope')!
+      .split(' ')
+      .find((s) => s.endsWith('/.default'));
     if (!scope) return entraErrors.invalidScope(form.get('scope')!);
 
     let claims: JwtClaims;
@@ -208,9 +258,12 @@ export class LocalSts {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const exp = Number(claims.exp);
     const nbf = Number(claims.nbf ?? claims.iat ?? 0);
-    if (!(exp > nowSeconds) || nbf > nowSeconds + 300) return entraErrors.assertionExpired(now, nbf, exp);
+    if (!(exp > nowSeconds) || nbf > nowSeconds + 300)
+      return entraErrors.assertionExpired(now, nbf, exp);
 
-    const identity = this.options.identities.identities.find((i) => localClientId(i) === form.get('client_id'));
+    const identity = this.options.identities.identities.find(
+      (i) => localClientId(i) === form.get('client_id'),
+    );
     if (!identity) return entraErrors.unknownClient(form.get('client_id')!, this.options.tenantId);
 
     // Exact, case-sensitive comparison of each field, in Entra's order: issuer, subject, audience.
@@ -218,7 +271,8 @@ export class LocalSts {
     const ficIssuer = fic.issuer === CLUSTER_ISSUER_REFERENCE ? this.issuerUrl : fic.issuer;
     if (claims.iss !== ficIssuer) return entraErrors.issuerMismatch(String(claims.iss));
     if (claims.sub !== fic.subject) return entraErrors.subjectMismatch(String(claims.sub));
-    if (!audiences.some((aud) => fic.audiences.includes(aud))) return entraErrors.audienceMismatch(audiences.join(','));
+    if (!audiences.some((aud) => fic.audiences.includes(aud)))
+      return entraErrors.audienceMismatch(audiences.join(','));
 
     const lifetime = this.options.accessTokenLifetimeSeconds ?? 3600;
     const oid = localPrincipalId(identity);
@@ -241,7 +295,12 @@ export class LocalSts {
       },
       this.accessTokenKey,
     );
-    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+    return {
+      token_type: 'Bearer',
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      access_token: accessToken,
+    };
   }
 
   private fail(res: ServerResponse, failure: EntraError): void {

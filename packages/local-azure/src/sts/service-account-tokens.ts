@@ -37,7 +37,10 @@ export class ServiceAccountTokenWriter {
   }
 
   /** Writes a token now; with overrides (tests), stops rotating that file until the next default write. */
-  async write(identity: ServiceIdentity, overrides: ServiceAccountTokenOverrides = {}): Promise<void> {
+  async write(
+    identity: ServiceIdentity,
+    overrides: ServiceAccountTokenOverrides = {},
+  ): Promise<void> {
     const lifetime = overrides.lifetimeSeconds ?? this.options.lifetimeSeconds;
     const now = Math.floor(Date.now() / 1000);
     const { namespace, name } = identity.serviceAccount;

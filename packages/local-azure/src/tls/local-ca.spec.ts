@@ -10,8 +10,9 @@ import { ensureLocalCa } from './local-ca.js';
 describe('ensureLocalCa', () => {
   it('issues server certificates that a client trusting only the CA accepts', async () => {
     const ca = await ensureLocalCa(await mkdtemp(join(tmpdir(), 'ca-')));
-    const server = createServer(await ca.issueServerCertificate(['localhost', '127.0.0.1']), (_req, res) =>
-      res.end('trusted'),
+    const server = createServer(
+      await ca.issueServerCertificate(['localhost', '127.0.0.1']),
+      (_req, res) => res.end('trusted'),
     ).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
@@ -37,14 +38,16 @@ describe('ensureLocalCa', () => {
 
   it('rejects a certificate for a name it was not issued for', async () => {
     const ca = await ensureLocalCa(await mkdtemp(join(tmpdir(), 'ca-')));
-    const server = createServer(await ca.issueServerCertificate(['localhost']), (_req, res) => res.end()).listen(
-      0,
-      '127.0.0.1',
-    );
+    const server = createServer(await ca.issueServerCertificate(['localhost']), (_req, res) =>
+      res.end(),
+    ).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const error = await new Promise<Error>((resolve) => {
-      request({ host: '127.0.0.1', servername: 'other.example', port, ca: ca.caCertPem }, () => undefined)
+      request(
+        { host: '127.0.0.1', servername: 'other.example', port, ca: ca.caCertPem },
+        () => undefined,
+      )
         .on('error', resolve)
         .end();
     });

@@ -64,11 +64,17 @@ async function createCa(): Promise<{ certPem: string; keyPem: string }> {
     keys: keys as CryptoKeyPair,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as CryptoKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportPrivateKey(keys.privateKey as CryptoKey) };
+  return {
+    certPem: cert.toString('pem'),
+    keyPem: await exportPrivateKey(keys.privateKey as CryptoKey),
+  };
 }
 
 async function issueServerCertificate(
@@ -79,7 +85,9 @@ async function issueServerCertificate(
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const now = new Date();
   const altNames = names.map((name) =>
-    /^[\d.]+$|:/.test(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name },
+    /^[\d.]+$|:/.test(name)
+      ? { type: 'ip' as const, value: name }
+      : { type: 'dns' as const, value: name },
   );
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -92,7 +100,10 @@ async function issueServerCertificate(
     signingKey: caKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(altNames),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
@@ -103,7 +114,10 @@ async function issueServerCertificate(
 
 async function exportPrivateKey(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const body = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
 }
 

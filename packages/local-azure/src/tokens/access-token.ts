@@ -15,7 +15,8 @@ export interface AccessTokenClaims extends JwtClaims {
   xms_mirid?: string;
 }
 
-export type AccessTokenProblem = 'missing' | 'malformed' | 'bad-signature' | 'wrong-audience' | 'expired' | 'not-yet-valid';
+export type AccessTokenProblem =
+  'missing' | 'malformed' | 'bad-signature' | 'wrong-audience' | 'expired' | 'not-yet-valid';
 
 export class AccessTokenError extends Error {
   constructor(
@@ -53,7 +54,9 @@ export function verifyAccessToken(
     throw new AccessTokenError('malformed', 'The access token is malformed.');
   }
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!audiences.some((aud) => typeof aud === 'string' && acceptedAudiences.includes(stripSlash(aud)))) {
+  if (
+    !audiences.some((aud) => typeof aud === 'string' && acceptedAudiences.includes(stripSlash(aud)))
+  ) {
     throw new AccessTokenError(
       'wrong-audience',
       `The audience '${String(claims.aud)}' is invalid; expected one of ${acceptedAudiences.join(', ')}.`,

@@ -1,4 +1,11 @@
-import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 
 /** An RS256 signing key with a stable key id, as Entra and the Kubernetes API server use. */
 export interface SigningKey {
@@ -49,7 +56,14 @@ function keyId(publicKey: KeyObject): string {
 
 export function toJwk(key: SigningKey): Jwk {
   const jwk = key.publicKey.export({ format: 'jwk' });
-  return { kty: jwk.kty ?? 'RSA', kid: key.kid, use: 'sig', alg: 'RS256', n: jwk.n ?? '', e: jwk.e ?? '' };
+  return {
+    kty: jwk.kty ?? 'RSA',
+    kid: key.kid,
+    use: 'sig',
+    alg: 'RS256',
+    n: jwk.n ?? '',
+    e: jwk.e ?? '',
+  };
 }
 
 export function signJwt(claims: JwtClaims, key: SigningKey, type = 'JWT'): string {

@@ -18,6 +18,8 @@ describe('loadBackendConfig', () => {
     expect(() => loadBackendConfig({ WORKER_MAX_CONCURRENCY: 'many' })).toThrow(
       'Malformed environment variable WORKER_MAX_CONCURRENCY: must be a positive integer',
     );
-    expect(() => loadBackendConfig({ WORKER_ENABLED: 'yes' })).toThrow(/WORKER_ENABLED: must be 'true' or 'false'/);
+    expect(() => loadBackendConfig({ WORKER_ENABLED: 'yes' })).toThrow(
+      /WORKER_ENABLED: must be 'true' or 'false'/,
+    );
   });
 });

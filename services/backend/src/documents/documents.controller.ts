@@ -42,7 +42,9 @@ export class DocumentsController {
       return await work();
     } catch (error) {
       this.logger.error({ err: describeAzureError(error) }, 'document store unavailable');
-      throw new ServiceUnavailableException('The document store is unavailable; try again shortly.');
+      throw new ServiceUnavailableException(
+        'The document store is unavailable; try again shortly.',
+      );
     }
   }
 }

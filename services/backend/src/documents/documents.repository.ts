@@ -20,7 +20,9 @@ export class DocumentsRepository {
   }
 
   async get(id: string): Promise<DocumentRecord | undefined> {
-    const { resource, statusCode } = await this.container.item(id, id).read<Record<string, unknown>>();
+    const { resource, statusCode } = await this.container
+      .item(id, id)
+      .read<Record<string, unknown>>();
     if (statusCode === 404 || !resource) return undefined;
     return fromStored(resource);
   }

@@ -53,12 +53,18 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
       {
         processMessage: (message) => this.track(this.process(receiver, message)),
         processError: async ({ error, errorSource }) => {
-          this.logger.warn({ err: describeAzureError(error), errorSource }, 'service bus receive error; the SDK retries');
+          this.logger.warn(
+            { err: describeAzureError(error), errorSource },
+            'service bus receive error; the SDK retries',
+          );
         },
       },
       { autoCompleteMessages: false, maxConcurrentCalls: this.config.workerMaxConcurrency },
     );
-    this.logger.log({ queue: this.config.documentsQueue, concurrency: this.config.workerMaxConcurrency }, 'worker started');
+    this.logger.log(
+      { queue: this.config.documentsQueue, concurrency: this.config.workerMaxConcurrency },
+      'worker started',
+    );
   }
 
   /** SIGTERM: stop taking messages, let the ones in hand finish (or time out and be redelivered). */
@@ -66,23 +72,37 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
     if (!this.receiver) return;
     await this.subscription?.close();
     const drained = Promise.allSettled([...this.inFlight]).then(() => true);
-    const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), this.config.workerDrainTimeoutMs).unref());
+    const timedOut = new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), this.config.workerDrainTimeoutMs).unref(),
+    );
     const finished = await Promise.race([drained, timedOut]);
     this.logger.log({ inFlight: this.inFlight.size, drained: finished }, 'worker stopped');
     await this.receiver.close();
   }
 
-  async process(receiver: Pick<ServiceBusReceiver, 'completeMessage' | 'abandonMessage' | 'deadLetterMessage'>, message: ServiceBusReceivedMessage): Promise<IntakeOutcome> {
+  async process(
+    receiver: Pick<ServiceBusReceiver, 'completeMessage' | 'abandonMessage' | 'deadLetterMessage'>,
+    message: ServiceBusReceivedMessage,
+  ): Promise<IntakeOutcome> {
     const started = performance.now();
     const log = (outcome: IntakeOutcome, extra: Record<string, unknown> = {}) =>
       this.logger.log(
-        { documentId: message.messageId, deliveryCount: message.deliveryCount, durationMs: Math.round(performance.now() - started), outcome, ...extra },
+        {
+          documentId: message.messageId,
+          deliveryCount: message.deliveryCount,
+          durationMs: Math.round(performance.now() - started),
+          outcome,
+          ...extra,
+        },
         `message ${outcome}`,
       );
 
     const parsed = parseDocumentMessage(message);
     if (!parsed.ok) {
-      await receiver.deadLetterMessage(message, { deadLetterReason: 'MalformedMessage', deadLetterErrorDescription: parsed.description });
+      await receiver.deadLetterMessage(message, {
+        deadLetterReason: 'MalformedMessage',
+        deadLetterErrorDescription: parsed.description,
+      });
       log('dead-lettered', { reason: 'MalformedMessage', description: parsed.description });
       return 'dead-lettered';
     }
@@ -104,7 +124,10 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
       return 'completed';
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404 && error.code === 'BlobNotFound') {
-        await receiver.deadLetterMessage(message, { deadLetterReason: 'BlobNotFound', deadLetterErrorDescription: `uploads/${document.blobName} does not exist` });
+        await receiver.deadLetterMessage(message, {
+          deadLetterReason: 'BlobNotFound',
+          deadLetterErrorDescription: `uploads/${document.blobName} does not exist`,
+        });
         log('dead-lettered', { reason: 'BlobNotFound' });
         return 'dead-lettered';
       }
@@ -120,18 +143,23 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async measure(blobName: string, contentType: string) {
-    const blob = this.blobs.getContainerClient(this.config.uploadsContainer).getBlobClient(blobName);
+    const blob = this.blobs
+      .getContainerClient(this.config.uploadsContainer)
+      .getBlobClient(blobName);
     const download = await blob.download();
     const calculator = new DocumentMetadataCalculator(contentType);
-    for await (const chunk of download.readableStreamBody as AsyncIterable<Buffer>) calculator.update(chunk);
+    for await (const chunk of download.readableStreamBody as AsyncIterable<Buffer>)
+      calculator.update(chunk);
     return calculator.finish();
   }
 
   private track<T>(work: Promise<T>): Promise<void> {
     this.inFlight.add(work);
-    return work.then(
-      () => undefined,
-      () => undefined,
-    ).finally(() => this.inFlight.delete(work));
+    return work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.inFlight.delete(work));
   }
 }

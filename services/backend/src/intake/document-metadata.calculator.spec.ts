@@ -4,7 +4,8 @@ import { DocumentMetadataCalculator } from './document-metadata.calculator.js';
 
 function measure(contentType: string, ...chunks: Array<string | Uint8Array>) {
   const calculator = new DocumentMetadataCalculator(contentType);
-  for (const chunk of chunks) calculator.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  for (const chunk of chunks)
+    calculator.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return calculator.finish();
 }
 
@@ -31,11 +32,13 @@ describe('DocumentMetadataCalculator', () => {
   it('handles a multi-byte UTF-8 character split between chunks', () => {
     const bytes = Buffer.from('größe ünd\u00a0mehr'); // NBSP is whitespace too
     const split = bytes.indexOf(0xc3) + 1; // inside the two-byte 'ö'
-    expect(measure('text/markdown', bytes.subarray(0, split), bytes.subarray(split))).toMatchObject({
-      size: bytes.length,
-      lineCount: 1,
-      wordCount: 3,
-    });
+    expect(measure('text/markdown', bytes.subarray(0, split), bytes.subarray(split))).toMatchObject(
+      {
+        size: bytes.length,
+        lineCount: 1,
+        wordCount: 3,
+      },
+    );
   });
 
   it('counts nothing but size and hash for binary types', () => {

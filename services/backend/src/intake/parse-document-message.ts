@@ -1,10 +1,13 @@
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { type DocumentUploadedMessage, documentUploadedMessageSchema } from '@wi/contracts';
 
-export type ParsedMessage = { ok: true; message: DocumentUploadedMessage } | { ok: false; description: string };
+export type ParsedMessage =
+  { ok: true; message: DocumentUploadedMessage } | { ok: false; description: string };
 
 /** Validates a received `document.uploaded` message; the description says which field is wrong. */
-export function parseDocumentMessage(received: Pick<ServiceBusReceivedMessage, 'body' | 'messageId'>): ParsedMessage {
+export function parseDocumentMessage(
+  received: Pick<ServiceBusReceivedMessage, 'body' | 'messageId'>,
+): ParsedMessage {
   let body: unknown = received.body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     try {
@@ -16,7 +19,10 @@ export function parseDocumentMessage(received: Pick<ServiceBusReceivedMessage, '
   const result = documentUploadedMessageSchema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    return { ok: false, description: `${issue.path.join('.') || 'body'}: ${issue.message}`.slice(0, 200) };
+    return {
+      ok: false,
+      description: `${issue.path.join('.') || 'body'}: ${issue.message}`.slice(0, 200),
+    };
   }
   if (String(received.messageId) !== result.data.documentId) {
     return { ok: false, description: 'messageId does not equal documentId' };

@@ -8,13 +8,18 @@ class FakeVault {
   calls = 0;
   async getSecret(_name: string, options?: { version?: string }) {
     this.calls += 1;
-    const found = options?.version ? this.versions.find((v) => v.version === options.version) : this.versions.at(-1);
+    const found = options?.version
+      ? this.versions.find((v) => v.version === options.version)
+      : this.versions.at(-1);
     if (!found) throw Object.assign(new Error('SecretNotFound'), { statusCode: 404 });
     return { value: found.value, properties: { version: found.version } };
   }
 }
 
-const config = { signingSecretName: 'backend-signing-key', signingKeyRefreshSeconds: 300 } as BackendConfig;
+const config = {
+  signingSecretName: 'backend-signing-key',
+  signingKeyRefreshSeconds: 300,
+} as BackendConfig;
 const base = {
   id: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
   fileName: 'a.txt',

@@ -1,5 +1,11 @@
 import { SecretClient } from '@azure/keyvault-secrets';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { RefreshingSecret } from '@wi/azure';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend-config.js';
 
@@ -13,7 +19,12 @@ export class SigningKeyService extends RefreshingSecret implements OnModuleInit,
       name: config.signingSecretName,
       refreshIntervalMs: config.signingKeyRefreshSeconds * 1000,
       onRefreshError: (err, loaded) =>
-        this.logger.warn({ err }, loaded ? 'signing key refresh failed; keeping the cached version' : 'signing key not loaded yet'),
+        this.logger.warn(
+          { err },
+          loaded
+            ? 'signing key refresh failed; keeping the cached version'
+            : 'signing key not loaded yet',
+        ),
       onRotated: (version) => this.logger.log({ version }, 'signing key rotated'),
     });
   }

@@ -36,7 +36,10 @@ describe('loadFrontendConfig', () => {
   });
 
   it('reads a custom list of content types, case-insensitively', () => {
-    const config = loadFrontendConfig({ ...required, ALLOWED_CONTENT_TYPES: 'Text/Plain, image/png' });
+    const config = loadFrontendConfig({
+      ...required,
+      ALLOWED_CONTENT_TYPES: 'Text/Plain, image/png',
+    });
     expect([...config.allowedContentTypes]).toEqual(['text/plain', 'image/png']);
   });
 });

@@ -35,7 +35,10 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: positiveInt(10 * 1024 * 1024),
   ALLOWED_CONTENT_TYPES: z
     .string()
-    .regex(/^[\w.+-]+\/[\w.+-]+(,\s*[\w.+-]+\/[\w.+-]+)*$/, 'must be a comma-separated list of type/subtype')
+    .regex(
+      /^[\w.+-]+\/[\w.+-]+(,\s*[\w.+-]+\/[\w.+-]+)*$/,
+      'must be a comma-separated list of type/subtype',
+    )
     .optional(),
   // Browsers send Secure cookies only over HTTPS (and to http://localhost in Chromium and
   // Firefox); behind the AKS ingress the site is HTTPS, so the safe default is on.
@@ -57,7 +60,9 @@ export interface FrontendConfig {
 
 /** Validates the frontend's own variables, naming the first missing or bad one in the error. */
 export function loadFrontendConfig(env: NodeJS.ProcessEnv): FrontendConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = schema.safeParse(present);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -79,7 +84,9 @@ export function loadFrontendConfig(env: NodeJS.ProcessEnv): FrontendConfig {
     sessionKeyRefreshSeconds: c.SESSION_KEY_REFRESH_SECONDS,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
     allowedContentTypes: new Set(
-      (c.ALLOWED_CONTENT_TYPES?.split(',') ?? DEFAULT_ALLOWED_CONTENT_TYPES).map((type) => type.trim().toLowerCase()),
+      (c.ALLOWED_CONTENT_TYPES?.split(',') ?? DEFAULT_ALLOWED_CONTENT_TYPES).map((type) =>
+        type.trim().toLowerCase(),
+      ),
     ),
     cookieSecure: c.COOKIE_SECURE === 'true',
   };

@@ -15,15 +15,20 @@ describe('BackendClient', () => {
     seen = [];
     server = createServer((request, response) => {
       seen.push(request);
-      if (request.url === '/documents') return void response.end(JSON.stringify({ items: [{ id: known }] }));
-      if (request.url === `/documents/${known}`) return void response.end(JSON.stringify({ id: known }));
-      if (request.url === '/documents/slow') return void setTimeout(() => response.end('{}'), 1_000);
-      if (request.url === '/documents/broken') return void response.writeHead(503).end('{"message":"store down"}');
+      if (request.url === '/documents')
+        return void response.end(JSON.stringify({ items: [{ id: known }] }));
+      if (request.url === `/documents/${known}`)
+        return void response.end(JSON.stringify({ id: known }));
+      if (request.url === '/documents/slow')
+        return void setTimeout(() => response.end('{}'), 1_000);
+      if (request.url === '/documents/broken')
+        return void response.writeHead(503).end('{"message":"store down"}');
       response.writeHead(404).end('{}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    client = (timeoutMs = 2_000) => new BackendClient({ backendUrl: url, backendTimeoutMs: timeoutMs } as FrontendConfig);
+    client = (timeoutMs = 2_000) =>
+      new BackendClient({ backendUrl: url, backendTimeoutMs: timeoutMs } as FrontendConfig);
   });
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -41,7 +46,10 @@ describe('BackendClient', () => {
   it('turns an error answer, a timeout and a refused connection into BackendUnavailableError', async () => {
     await expect(client().get('broken')).rejects.toThrow(/backend answered 503: .*store down/);
     await expect(client(100).get('slow')).rejects.toThrow(/no answer in 100 ms/);
-    const closed = new BackendClient({ backendUrl: 'http://127.0.0.1:9', backendTimeoutMs: 1_000 } as FrontendConfig);
+    const closed = new BackendClient({
+      backendUrl: 'http://127.0.0.1:9',
+      backendTimeoutMs: 1_000,
+    } as FrontendConfig);
     await expect(closed.list()).rejects.toBeInstanceOf(BackendUnavailableError);
   });
 });

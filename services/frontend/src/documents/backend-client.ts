@@ -37,11 +37,17 @@ export class BackendClient {
   private async call(path: string, requestId?: string): Promise<Response> {
     try {
       return await fetch(`${this.config.backendUrl}${path}`, {
-        headers: { accept: 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+        },
         signal: AbortSignal.timeout(this.config.backendTimeoutMs),
       });
     } catch (error) {
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer in ${this.config.backendTimeoutMs} ms` : String((error as Error).cause ?? error);
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer in ${this.config.backendTimeoutMs} ms`
+          : String((error as Error).cause ?? error);
       throw new BackendUnavailableError(`backend ${path}: ${reason}`, { cause: error });
     }
   }

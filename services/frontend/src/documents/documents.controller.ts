@@ -25,7 +25,10 @@ export class DocumentsController {
   }
 
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: Request): Promise<DocumentView> {
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Req() request: Request,
+  ): Promise<DocumentView> {
     const document = await this.unavailableOnError(() => this.backend.get(id, String(request.id)));
     if (!document) throw new NotFoundException(`No processed document ${id} (yet).`);
     return document;

@@ -2,5 +2,9 @@ import { Module } from '@nestjs/common';
 import { BackendClient } from './backend-client.js';
 import { DocumentsController } from './documents.controller.js';
 
-@Module({ controllers: [DocumentsController], providers: [BackendClient], exports: [BackendClient] })
+@Module({
+  controllers: [DocumentsController],
+  providers: [BackendClient],
+  exports: [BackendClient],
+})
 export class DocumentsModule {}

@@ -14,9 +14,15 @@ export interface CsrfKey {
  * read it, and without the Key Vault key it cannot compute the matching form value, even if it
  * manages to plant a cookie of its own.
  */
-export function issueCsrf(key: CsrfKey, existingCookie?: string): { cookie: string; token: string } {
+export function issueCsrf(
+  key: CsrfKey,
+  existingCookie?: string,
+): { cookie: string; token: string } {
   const existing = parseCookie(existingCookie);
-  const nonce = existing && existing.version === key.version ? existing.nonce : randomBytes(18).toString('base64url');
+  const nonce =
+    existing && existing.version === key.version
+      ? existing.nonce
+      : randomBytes(18).toString('base64url');
   return { cookie: `${key.version}.${nonce}`, token: mac(key.value, nonce) };
 }
 

@@ -1,5 +1,11 @@
 import { SecretClient } from '@azure/keyvault-secrets';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { RefreshingSecret } from '@wi/azure';
 import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
 
@@ -13,7 +19,12 @@ export class SessionKeyService extends RefreshingSecret implements OnModuleInit,
       name: config.sessionSecretName,
       refreshIntervalMs: config.sessionKeyRefreshSeconds * 1000,
       onRefreshError: (err, loaded) =>
-        this.logger.warn({ err }, loaded ? 'session key refresh failed; keeping the cached version' : 'session key not loaded yet'),
+        this.logger.warn(
+          { err },
+          loaded
+            ? 'session key refresh failed; keeping the cached version'
+            : 'session key not loaded yet',
+        ),
       onRotated: (version) => this.logger.log({ version }, 'session key rotated'),
     });
   }

@@ -43,7 +43,8 @@ async function multipart(parts: [string, string | Blob, string?][]) {
 }
 
 function* chunk(buffer: Buffer, size: number) {
-  for (let offset = 0; offset < buffer.length; offset += size) yield buffer.subarray(offset, offset + size);
+  for (let offset = 0; offset < buffer.length; offset += size)
+    yield buffer.subarray(offset, offset + size);
 }
 
 const options = {
@@ -57,28 +58,73 @@ describe('receiveUpload', () => {
     const sink = new MemorySink();
     const request = await multipart([
       ['_csrf', 'good'],
-      ['file', new Blob(['hello\nworld'], { type: 'text/plain;charset=utf-8' }), '../../etc/notes.txt'],
+      [
+        'file',
+        new Blob(['hello\nworld'], { type: 'text/plain;charset=utf-8' }),
+        '../../etc/notes.txt',
+      ],
     ]);
     const result = await receiveUpload(request, sink, options);
-    expect(result).toMatchObject({ ok: true, upload: { fileName: 'notes.txt', contentType: 'text/plain', size: 11 } });
+    expect(result).toMatchObject({
+      ok: true,
+      upload: { fileName: 'notes.txt', contentType: 'text/plain', size: 11 },
+    });
     if (!result.ok) throw new Error('unreachable');
     expect(sink.committed.get(result.upload.id)?.bytes.toString()).toBe('hello\nworld');
   });
 
   it.each([
     ['no CSRF field', [['file', new Blob(['x'], { type: 'text/plain' }), 'a.txt']], 403],
-    ['a wrong CSRF token', [['_csrf', 'bad'], ['file', new Blob(['x'], { type: 'text/plain' }), 'a.txt']], 403],
-    ['the CSRF field after the file', [['file', new Blob(['x'], { type: 'text/plain' }), 'a.txt'], ['_csrf', 'good']], 403],
-    ['a disallowed type', [['_csrf', 'good'], ['file', new Blob(['MZ'], { type: 'application/x-msdownload' }), 'a.exe']], 415],
-    ['an empty file', [['_csrf', 'good'], ['file', new Blob([], { type: 'text/plain' }), 'a.txt']], 400],
+    [
+      'a wrong CSRF token',
+      [
+        ['_csrf', 'bad'],
+        ['file', new Blob(['x'], { type: 'text/plain' }), 'a.txt'],
+      ],
+      403,
+    ],
+    [
+      'the CSRF field after the file',
+      [
+        ['file', new Blob(['x'], { type: 'text/plain' }), 'a.txt'],
+        ['_csrf', 'good'],
+      ],
+      403,
+    ],
+    [
+      'a disallowed type',
+      [
+        ['_csrf', 'good'],
+        ['file', new Blob(['MZ'], { type: 'application/x-msdownload' }), 'a.exe'],
+      ],
+      415,
+    ],
+    [
+      'an empty file',
+      [
+        ['_csrf', 'good'],
+        ['file', new Blob([], { type: 'text/plain' }), 'a.txt'],
+      ],
+      400,
+    ],
     ['no file field', [['_csrf', 'good']], 400],
-    ['a file one byte over the limit', [['_csrf', 'good'], ['file', new Blob(['x'.repeat(10_001)], { type: 'text/plain' }), 'a.txt']], 413],
-  ] as [string, [string, string | Blob, string?][], number][])('refuses %s and stores nothing', async (_case, parts, status) => {
-    const sink = new MemorySink();
-    const result = await receiveUpload(await multipart(parts), sink, options);
-    expect(result).toMatchObject({ ok: false, status });
-    expect(sink.committed.size).toBe(0);
-  });
+    [
+      'a file one byte over the limit',
+      [
+        ['_csrf', 'good'],
+        ['file', new Blob(['x'.repeat(10_001)], { type: 'text/plain' }), 'a.txt'],
+      ],
+      413,
+    ],
+  ] as [string, [string, string | Blob, string?][], number][])(
+    'refuses %s and stores nothing',
+    async (_case, parts, status) => {
+      const sink = new MemorySink();
+      const result = await receiveUpload(await multipart(parts), sink, options);
+      expect(result).toMatchObject({ ok: false, status });
+      expect(sink.committed.size).toBe(0);
+    },
+  );
 
   it('accepts a file of exactly the limit', async () => {
     const sink = new MemorySink();
@@ -104,7 +150,17 @@ describe('receiveUpload', () => {
 
   it('refuses a request that is not multipart, or declares a body far over the limit, from its headers', () => {
     expect(rejectFromHeaders({ 'content-type': 'application/json' }, 100)?.status).toBe(400);
-    expect(rejectFromHeaders({ 'content-type': 'multipart/form-data; boundary=x', 'content-length': '999999999' }, 100)?.status).toBe(413);
-    expect(rejectFromHeaders({ 'content-type': 'multipart/form-data; boundary=x', 'content-length': '1000' }, 100)).toBeUndefined();
+    expect(
+      rejectFromHeaders(
+        { 'content-type': 'multipart/form-data; boundary=x', 'content-length': '999999999' },
+        100,
+      )?.status,
+    ).toBe(413);
+    expect(
+      rejectFromHeaders(
+        { 'content-type': 'multipart/form-data; boundary=x', 'content-length': '1000' },
+        100,
+      ),
+    ).toBeUndefined();
   });
 });

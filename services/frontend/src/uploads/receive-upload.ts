@@ -46,7 +46,10 @@ export class UploadRejected extends Error {
 }
 
 /** Refuses a request from its headers alone, before any of its body is read. */
-export function rejectFromHeaders(headers: IncomingHttpHeaders, maxBytes: number): UploadRejected | undefined {
+export function rejectFromHeaders(
+  headers: IncomingHttpHeaders,
+  maxBytes: number,
+): UploadRejected | undefined {
   if (!/^multipart\/form-data\b/i.test(headers['content-type'] ?? '')) {
     return new UploadRejected(400, 'Send the file as multipart/form-data in a field named "file".');
   }
@@ -79,7 +82,12 @@ export function receiveUpload(
     const refuse = (error: unknown): UploadResult =>
       error instanceof UploadRejected
         ? { ok: false, status: error.status, message: error.message }
-        : { ok: false, status: 503, message: 'Storage is unavailable; try again shortly.', cause: error };
+        : {
+            ok: false,
+            status: 503,
+            message: 'Storage is unavailable; try again shortly.',
+            cause: error,
+          };
 
     let parser: busboy.Busboy;
     try {
@@ -90,7 +98,11 @@ export function receiveUpload(
         limits: { files: 1, fileSize: options.maxBytes + 1, fields: 4, fieldSize: 1024, parts: 6 },
       });
     } catch {
-      finish({ ok: false, status: 400, message: 'Send the file as multipart/form-data in a field named "file".' });
+      finish({
+        ok: false,
+        status: 400,
+        message: 'Send the file as multipart/form-data in a field named "file".',
+      });
       request.resume();
       return;
     }
@@ -112,13 +124,22 @@ export function receiveUpload(
       );
     });
     parser.on('close', () => {
-      if (!handled) finish({ ok: false, status: 400, message: 'The form has no file in a field named "file".' });
+      if (!handled)
+        finish({
+          ok: false,
+          status: 400,
+          message: 'The form has no file in a field named "file".',
+        });
       else void handled.then(finish);
     });
     parser.on('error', () => {
       request.unpipe(parser);
       request.resume();
-      const malformed: UploadResult = { ok: false, status: 400, message: 'The upload could not be read as a multipart form.' };
+      const malformed: UploadResult = {
+        ok: false,
+        status: 400,
+        message: 'The upload could not be read as a multipart form.',
+      };
       if (!handled) return finish(malformed);
       void handled.then(async (result) => {
         if (result.ok) await sink.discard(result.upload.id).catch(() => undefined);
@@ -137,7 +158,10 @@ async function storeFile(
   options: ReceiveUploadOptions,
 ): Promise<ReceivedUpload> {
   if (!(await options.verifyCsrf(csrfToken))) {
-    throw new UploadRejected(403, 'The form has expired or did not come from this site; reload the page and try again.');
+    throw new UploadRejected(
+      403,
+      'The form has expired or did not come from this site; reload the page and try again.',
+    );
   }
   const contentType = baseContentType(info.mimeType);
   if (!options.allowedContentTypes.has(contentType)) {

@@ -14,7 +14,8 @@ import type { Request } from 'express';
 import { BackendClient } from '../documents/backend-client.js';
 import { BlobUploadSink } from './blob-upload.sink.js';
 
-export type UploadStatus = { id: string; status: 'queued' } | { id: string; status: 'processed'; document: DocumentView };
+export type UploadStatus =
+  { id: string; status: 'queued' } | { id: string; status: 'processed'; document: DocumentView };
 
 /**
  * What the page polls after an upload. An upload is "queued" while its blob exists and the
@@ -30,7 +31,10 @@ export class UploadStatusController {
   ) {}
 
   @Get(':id')
-  async status(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: Request): Promise<UploadStatus> {
+  async status(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Req() request: Request,
+  ): Promise<UploadStatus> {
     try {
       const document = await this.backend.get(id, String(request.id));
       if (document) return { id, status: 'processed', document };

@@ -32,16 +32,25 @@ export class UploadsController {
     if (early) {
       // Refused unread: close the connection rather than read a body we will throw away.
       response.setHeader('connection', 'close');
-      return this.reply(request, response, { ok: false, status: early.status, message: early.message });
+      return this.reply(request, response, {
+        ok: false,
+        status: early.status,
+        message: early.message,
+      });
     }
     const cookie = (request.cookies as Record<string, string | undefined>)[CSRF_COOKIE];
     const result = await receiveUpload(request, this.sink, {
       maxBytes: this.config.maxUploadBytes,
       allowedContentTypes: this.config.allowedContentTypes,
-      verifyCsrf: (token) => verifyCsrf(cookie, token, (version) => this.sessionKeys.forVersion(version)),
+      verifyCsrf: (token) =>
+        verifyCsrf(cookie, token, (version) => this.sessionKeys.forVersion(version)),
     });
     if (!result.ok) {
-      if (result.status === 503) this.logger.error({ err: describeAzureError(result.cause) }, 'upload to blob storage failed');
+      if (result.status === 503)
+        this.logger.error(
+          { err: describeAzureError(result.cause) },
+          'upload to blob storage failed',
+        );
       else this.logger.log({ status: result.status, reason: result.message }, 'upload refused');
       return this.reply(request, response, result);
     }
@@ -50,25 +59,49 @@ export class UploadsController {
       await this.announcer.announce(result.upload, String(request.id ?? ''));
     } catch (error) {
       // Without its message the blob would never be processed: remove it and let the user retry.
-      this.logger.error({ err: describeAzureError(error), documentId: result.upload.id }, 'sending document.uploaded failed');
-      await this.sink.discard(result.upload.id).catch((cleanup: unknown) =>
-        this.logger.error({ err: describeAzureError(cleanup), documentId: result.upload.id }, 'removing the unannounced blob failed'),
+      this.logger.error(
+        { err: describeAzureError(error), documentId: result.upload.id },
+        'sending document.uploaded failed',
       );
-      return this.reply(request, response, { ok: false, status: 503, message: 'The upload could not be queued; try again shortly.', cause: error });
+      await this.sink
+        .discard(result.upload.id)
+        .catch((cleanup: unknown) =>
+          this.logger.error(
+            { err: describeAzureError(cleanup), documentId: result.upload.id },
+            'removing the unannounced blob failed',
+          ),
+        );
+      return this.reply(request, response, {
+        ok: false,
+        status: 503,
+        message: 'The upload could not be queued; try again shortly.',
+        cause: error,
+      });
     }
-    this.logger.log({ documentId: result.upload.id, size: result.upload.size, contentType: result.upload.contentType }, 'document uploaded');
+    this.logger.log(
+      {
+        documentId: result.upload.id,
+        size: result.upload.size,
+        contentType: result.upload.contentType,
+      },
+      'document uploaded',
+    );
     return this.reply(request, response, result);
   }
 
   private async reply(request: Request, response: Response, result: UploadResult): Promise<void> {
     const wantsHtml = request.accepts(['application/json', 'text/html']) === 'text/html';
     if (result.ok) {
-      if (wantsHtml) return response.redirect(HttpStatus.SEE_OTHER, `/?uploaded=${result.upload.id}`);
+      if (wantsHtml)
+        return response.redirect(HttpStatus.SEE_OTHER, `/?uploaded=${result.upload.id}`);
       response.status(HttpStatus.ACCEPTED).json({ id: result.upload.id, status: 'queued' });
       return;
     }
     if (wantsHtml) {
-      response.status(result.status).type('html').send(await this.pages.render(request, response, { error: result.message }));
+      response
+        .status(result.status)
+        .type('html')
+        .send(await this.pages.render(request, response, { error: result.message }));
       return;
     }
     response.status(result.status).json({ statusCode: result.status, message: result.message });

@@ -11,13 +11,23 @@ interface Asset {
 
 // Next to src/ and dist/ alike, so the same path works from source (tests) and from the build.
 const ASSETS_DIR = new URL('../../assets/', import.meta.url);
-const TYPES: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+};
 
 function load(): Map<string, Asset> {
   return new Map(
     Object.entries(TYPES).map(([name, type]) => {
       const body = readFileSync(new URL(name, ASSETS_DIR));
-      return [name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` }];
+      return [
+        name,
+        {
+          body,
+          type,
+          etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+        },
+      ];
     }),
   );
 }

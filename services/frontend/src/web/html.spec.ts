@@ -11,6 +11,10 @@ describe('html', () => {
 
   it('nests safe fragments and joins lists, dropping empty values', () => {
     const rows = ['a<b', 'c'].map((x) => html`<li>${x}</li>`);
-    expect(html`<ul>${rows}${undefined}${false}${0}</ul>`.value).toBe('<ul><li>a&lt;b</li><li>c</li>0</ul>');
+    expect(
+      html`<ul>
+        ${rows}${undefined}${false}${0}
+      </ul>`.value,
+    ).toBe('<ul><li>a&lt;b</li><li>c</li>0</ul>');
   });
 });

@@ -1,4 +1,10 @@
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Markup that is already safe, e.g. the output of `html`. */
 export class SafeHtml {
@@ -12,7 +18,8 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
+type Interpolation =
+  SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
 
 /** Tagged template that escapes every interpolated value unless it is SafeHtml; arrays are joined. */
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
@@ -22,5 +29,10 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
     if (Array.isArray(value)) return value.map(render).join('');
     return escapeHtml(value);
   };
-  return new SafeHtml(strings.reduce((out, string, i) => out + string + (i < values.length ? render(values[i]!) : ''), ''));
+  return new SafeHtml(
+    strings.reduce(
+      (out, string, i) => out + string + (i < values.length ? render(values[i]!) : ''),
+      '',
+    ),
+  );
 }

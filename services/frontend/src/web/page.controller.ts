@@ -8,7 +8,11 @@ export class PageController {
 
   @Get()
   @Header('cache-control', 'no-store')
-  async index(@Req() request: Request, @Res() response: Response, @Query('uploaded') uploaded?: string): Promise<void> {
+  async index(
+    @Req() request: Request,
+    @Res() response: Response,
+    @Query('uploaded') uploaded?: string,
+  ): Promise<void> {
     response.type('html').send(await this.pages.render(request, response, { uploaded }));
   }
 }

@@ -28,7 +28,10 @@ export class PageRenderer {
   ) {}
 
   async render(request: Request, response: Response, state: PageState): Promise<string> {
-    const csrf = issueCsrf(await this.sessionKeys.current(), (request.cookies as Record<string, string>)[CSRF_COOKIE]);
+    const csrf = issueCsrf(
+      await this.sessionKeys.current(),
+      (request.cookies as Record<string, string>)[CSRF_COOKIE],
+    );
     response.cookie(CSRF_COOKIE, csrf.cookie, {
       httpOnly: true,
       sameSite: 'strict',
@@ -48,65 +51,89 @@ export class PageRenderer {
     const accept = [...this.config.allowedContentTypes].join(',');
 
     return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Document intake</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/app.css">
-<script src="/assets/app.js" defer></script>
-</head>
-<body>
-<header>
-<h1>Document intake</h1>
-<p>Files go to Blob Storage and a message to Service Bus; the backend records them in Cosmos DB. Every call is
-authenticated by Microsoft Entra Workload ID: no keys, no connection strings.</p>
-</header>
-<main>
-${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
-${uploaded ? html`<p class="notice ok" role="status">Uploaded. It is listed below as soon as the backend has processed it.</p>` : ''}
-<section aria-labelledby="upload-heading">
-<h2 id="upload-heading">Upload a file</h2>
-<form id="upload-form" method="post" action="/uploads" enctype="multipart/form-data">
-<input type="hidden" name="${CSRF_FIELD}" value="${csrf.token}">
-<label for="file">File</label>
-<input id="file" type="file" name="file" required accept="${accept}">
-<p class="hint">Up to ${formatBytes(this.config.maxUploadBytes)}: ${[...this.config.allowedContentTypes].join(', ')}.</p>
-<button type="submit">Upload</button>
-<p id="upload-status" class="hint" role="status" aria-live="polite"></p>
-</form>
-</section>
-<section aria-labelledby="documents-heading">
-<h2 id="documents-heading">Documents</h2>
-${documents === undefined ? html`<p class="notice error" role="alert">The document list is unavailable right now; uploads still work.</p>` : ''}
-<table id="documents"${documents?.length || pending ? '' : html` hidden`}>
-<thead><tr><th scope="col">File</th><th scope="col">Type</th><th scope="col">Size</th><th scope="col">SHA-256</th><th scope="col">Lines</th><th scope="col">Words</th><th scope="col">Status</th></tr></thead>
-<tbody>
-${pending ? queuedRow(pending) : ''}
-${(documents ?? []).map(documentRow)}
-</tbody>
-</table>
-<p id="no-documents" class="hint"${documents?.length || pending ? html` hidden` : ''}>No documents yet.</p>
-</section>
-</main>
-</body>
-</html>
-`.value;
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>Document intake</title>
+          <link rel="icon" href="data:," />
+          <link rel="stylesheet" href="/assets/app.css" />
+          <script src="/assets/app.js" defer></script>
+        </head>
+        <body>
+          <header>
+            <h1>Document intake</h1>
+            <p>
+              Files go to Blob Storage and a message to Service Bus; the backend records them in
+              Cosmos DB. Every call is authenticated by Microsoft Entra Workload ID: no keys, no
+              connection strings.
+            </p>
+          </header>
+          <main>
+            ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
+            ${uploaded ? html`<p class="notice ok" role="status">Uploaded. It is listed below as soon as the backend has processed it.</p>` : ''}
+            <section aria-labelledby="upload-heading">
+              <h2 id="upload-heading">Upload a file</h2>
+              <form id="upload-form" method="post" action="/uploads" enctype="multipart/form-data">
+                <input type="hidden" name="${CSRF_FIELD}" value="${csrf.token}" />
+                <label for="file">File</label>
+                <input id="file" type="file" name="file" required accept="${accept}" />
+                <p class="hint">
+                  Up to ${formatBytes(this.config.maxUploadBytes)}:
+                  ${[...this.config.allowedContentTypes].join(', ')}.
+                </p>
+                <button type="submit">Upload</button>
+                <p id="upload-status" class="hint" role="status" aria-live="polite"></p>
+              </form>
+            </section>
+            <section aria-labelledby="documents-heading">
+              <h2 id="documents-heading">Documents</h2>
+              ${documents === undefined ? html`<p class="notice error" role="alert">The document list is unavailable right now; uploads still work.</p>` : ''}
+              <table id="documents" ${documents?.length || pending ? '' : html` hidden`}>
+                <thead>
+                  <tr>
+                    <th scope="col">File</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Size</th>
+                    <th scope="col">SHA-256</th>
+                    <th scope="col">Lines</th>
+                    <th scope="col">Words</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${pending ? queuedRow(pending) : ''} ${(documents ?? []).map(documentRow)}
+                </tbody>
+              </table>
+              <p
+                id="no-documents"
+                class="hint"
+                ${documents?.length || pending ? html` hidden` : ''}
+              >
+                No documents yet.
+              </p>
+            </section>
+          </main>
+        </body>
+      </html> `.value;
   }
 }
 
 function documentRow(d: DocumentView): SafeHtml {
   return html`<tr data-id="${d.id}" data-status="processed">
-<td>${d.fileName}</td><td>${d.contentType}</td><td>${formatBytes(d.size)}</td>
-<td><code title="${d.sha256}">${d.sha256.slice(0, 12)}…</code></td>
-<td>${d.lineCount ?? '–'}</td><td>${d.wordCount ?? '–'}</td>
-<td><span class="status processed">processed</span></td>
-</tr>`;
+    <td>${d.fileName}</td>
+    <td>${d.contentType}</td>
+    <td>${formatBytes(d.size)}</td>
+    <td><code title="${d.sha256}">${d.sha256.slice(0, 12)}…</code></td>
+    <td>${d.lineCount ?? '–'}</td>
+    <td>${d.wordCount ?? '–'}</td>
+    <td><span class="status processed">processed</span></td>
+  </tr>`;
 }
 
 function queuedRow(id: string): SafeHtml {
   return html`<tr data-id="${id}" data-status="queued">
-<td colspan="6">${id}</td><td><span class="status queued">queued</span></td>
-</tr>`;
+    <td colspan="6">${id}</td>
+    <td><span class="status queued">queued</span></td>
+  </tr>`;
 }
