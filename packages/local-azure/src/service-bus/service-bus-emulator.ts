@@ -408,6 +408,7 @@ export class ServiceBusEmulator {
         );
       } else queue.abandon(token);
     }
+    // A bare settle, as the SDK expects; its rhea logs "unrecognised outcome: null" for it (harmless).
     if (outcome && !delivery.remote_settled) delivery.update(true);
   }
 

@@ -33,8 +33,10 @@ export type UploadResult =
   /** The sink failed: storage is unreachable or refused the service's identity. */
   | { ok: false; status: 503; message: string; cause: unknown };
 
-/** Multipart framing around a file is a few hundred bytes; anything far beyond the limit is refused unread. */
+/** Multipart framing around a file is a few hundred bytes; anything far beyond the limit is refused unparsed. */
 const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
+/** A refused body is read and thrown away up to this size, so the client can read the answer. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export class UploadRejected extends Error {
   constructor(
@@ -58,6 +60,27 @@ export function rejectFromHeaders(
     return new UploadRejected(413, tooLarge(maxBytes));
   }
   return undefined;
+}
+
+/**
+ * Reads and discards a refused request body. HTTP clients, browsers included, often report a
+ * connection closed mid-upload as a network error instead of showing the answer, so the body is
+ * drained; only beyond DRAIN_LIMIT_BYTES is the connection cut.
+ */
+export function drainRequest(request: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    let received = 0;
+    request.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > DRAIN_LIMIT_BYTES) {
+        request.destroy();
+        resolve();
+      }
+    });
+    request.once('end', resolve);
+    request.once('close', resolve);
+    request.once('error', () => resolve());
+  });
 }
 
 /**

@@ -1,14 +1,18 @@
-import { Controller, HttpStatus, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { describeAzureError } from '@wi/azure';
 import type { Request, Response } from 'express';
+import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
 import { CSRF_COOKIE, verifyCsrf } from '../session/csrf-tokens.js';
 import { SessionKeyService } from '../session/session-key.service.js';
 import { PageRenderer } from '../web/page.renderer.js';
 import { BlobUploadSink } from './blob-upload.sink.js';
 import { DocumentAnnouncer } from './document-announcer.js';
-import { receiveUpload, rejectFromHeaders, type UploadResult } from './receive-upload.js';
-import { Inject } from '@nestjs/common';
-import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
+import {
+  drainRequest,
+  receiveUpload,
+  rejectFromHeaders,
+  type UploadResult,
+} from './receive-upload.js';
 
 /**
  * POST /uploads: the form posts here with or without JavaScript. Browsers (Accept: text/html)
@@ -30,7 +34,7 @@ export class UploadsController {
   async upload(@Req() request: Request, @Res() response: Response): Promise<void> {
     const early = rejectFromHeaders(request.headers, this.config.maxUploadBytes);
     if (early) {
-      // Refused unread: close the connection rather than read a body we will throw away.
+      await drainRequest(request);
       response.setHeader('connection', 'close');
       return this.reply(request, response, {
         ok: false,

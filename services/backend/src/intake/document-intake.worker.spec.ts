@@ -1,0 +1,139 @@
+import { Readable } from 'node:stream';
+import { RestError } from '@azure/storage-blob';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { describe, expect, it } from 'vitest';
+import type { BackendConfig } from '../config/backend-config.js';
+import type { DocumentRecord } from '../documents/document-record.js';
+import type { DocumentsRepository } from '../documents/documents.repository.js';
+import { RecordSigner } from '../signing/record-signer.js';
+import type { SigningKeyService } from '../signing/signing-key.service.js';
+import { DocumentIntakeWorker } from './document-intake.worker.js';
+
+const id = '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
+const config = {
+  uploadsContainer: 'uploads',
+  documentsQueue: 'documents',
+  workerEnabled: true,
+} as BackendConfig;
+
+function message(body: unknown, messageId: string = id): ServiceBusReceivedMessage {
+  return { body, messageId, deliveryCount: 1 } as ServiceBusReceivedMessage;
+}
+
+const valid = {
+  type: 'document.uploaded',
+  schemaVersion: 1,
+  documentId: id,
+  blobName: id,
+  fileName: 'notes.txt',
+  contentType: 'text/plain',
+  size: 11,
+  uploadedAt: '2026-11-25T10:00:00.000Z',
+};
+
+/** Blob, Cosmos and the receiver as the worker sees them, recording what it did to each. */
+function harness(options: { blob?: string | Error; upsert?: Error; complete?: Error } = {}) {
+  const settled: { action: string; reason?: string }[] = [];
+  const upserted: DocumentRecord[] = [];
+  const blobs = {
+    getContainerClient: (container: string) => ({
+      getBlobClient: (name: string) => ({
+        download: async () => {
+          expect(`${container}/${name}`).toBe(`uploads/${id}`);
+          if (options.blob instanceof Error) throw options.blob;
+          return {
+            readableStreamBody: Readable.from([Buffer.from(options.blob ?? 'hello\nworld')]),
+          };
+        },
+      }),
+    }),
+  };
+  const documents = {
+    upsert: async (record: DocumentRecord) => {
+      if (options.upsert) throw options.upsert;
+      upserted.push(record);
+    },
+  } as unknown as DocumentsRepository;
+  const keys = {
+    current: async () => ({ version: 'v1', value: Buffer.from('key') }),
+    forVersion: async () => Buffer.from('key'),
+  } as unknown as SigningKeyService;
+  const receiver = {
+    completeMessage: async () => {
+      if (options.complete) throw options.complete;
+      settled.push({ action: 'complete' });
+    },
+    abandonMessage: async () => void settled.push({ action: 'abandon' }),
+    deadLetterMessage: async (_m: unknown, o?: { deadLetterReason?: string }) =>
+      void settled.push({ action: 'deadLetter', reason: o?.deadLetterReason }),
+  };
+  const signer = new RecordSigner(keys);
+  const worker = new DocumentIntakeWorker({} as never, blobs as never, documents, signer, config);
+  return { worker, receiver, settled, upserted, signer };
+}
+
+describe('DocumentIntakeWorker.process', () => {
+  it('measures the blob, upserts a signed record, then completes the message', async () => {
+    const h = harness();
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('completed');
+    expect(h.settled).toEqual([{ action: 'complete' }]);
+    expect(h.upserted[0]).toMatchObject({
+      id,
+      size: 11,
+      lineCount: 2,
+      wordCount: 2,
+      signatureKeyVersion: 'v1',
+    });
+    await expect(h.signer.verify(h.upserted[0]!)).resolves.toBe(true);
+  });
+
+  it.each([
+    ['an unknown schema version', { ...valid, schemaVersion: 2 }, id],
+    ['a body that is not JSON', '{oops', id],
+    ['a messageId other than the document id', valid, 'something-else'],
+  ])(
+    'dead-letters %s as MalformedMessage without touching storage',
+    async (_case, body, messageId) => {
+      const h = harness({ blob: new Error('must not be read') });
+      await expect(h.worker.process(h.receiver, message(body, messageId))).resolves.toBe(
+        'dead-lettered',
+      );
+      expect(h.settled).toEqual([{ action: 'deadLetter', reason: 'MalformedMessage' }]);
+      expect(h.upserted).toEqual([]);
+    },
+  );
+
+  it('dead-letters a message whose blob does not exist: retrying cannot help', async () => {
+    const h = harness({ blob: new RestError('gone', { statusCode: 404, code: 'BlobNotFound' }) });
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('dead-lettered');
+    expect(h.settled).toEqual([{ action: 'deadLetter', reason: 'BlobNotFound' }]);
+  });
+
+  it('abandons on a transient failure so Service Bus redelivers, and never completes first', async () => {
+    const blobDown = harness({
+      blob: new RestError('busy', { statusCode: 503, code: 'ServerBusy' }),
+    });
+    await expect(blobDown.worker.process(blobDown.receiver, message(valid))).resolves.toBe(
+      'abandoned',
+    );
+    expect(blobDown.settled).toEqual([{ action: 'abandon' }]);
+
+    const cosmosDown = harness({ upsert: Object.assign(new Error('throttled'), { code: 429 }) });
+    await expect(cosmosDown.worker.process(cosmosDown.receiver, message(valid))).resolves.toBe(
+      'abandoned',
+    );
+    expect(cosmosDown.settled).toEqual([{ action: 'abandon' }]);
+  });
+
+  it('leaves a message whose lock was lost alone: it is already someone else’s', async () => {
+    const lockLost = Object.assign(new Error('lock lost'), {
+      name: 'ServiceBusError',
+      code: 'MessageLockLost',
+      retryable: false,
+    });
+    const h = harness({ complete: lockLost });
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('abandoned');
+    expect(h.settled).toEqual([]);
+    expect(h.upserted).toHaveLength(1);
+  });
+});
