@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { localClientId, localPrincipalId, parseIdentities } from './identities-file.js';
+import {
+  identitiesJsonSchema,
+  localClientId,
+  localPrincipalId,
+  parseIdentities,
+} from './identities-file.js';
 
 const committed = JSON.parse(
   await readFile(new URL('../../../../infra/identities.json', import.meta.url), 'utf8'),
@@ -42,5 +47,14 @@ describe('local ids', () => {
     expect(
       new Set([localClientId(a), localClientId(b), localPrincipalId(a), localPrincipalId(b)]).size,
     ).toBe(4);
+  });
+});
+
+describe('infra/identities.schema.json', () => {
+  it('is the schema the loader enforces (regenerate: pnpm local-azure schema > infra/identities.schema.json)', async () => {
+    const schemaFile = JSON.parse(
+      await readFile(new URL('../../../../infra/identities.schema.json', import.meta.url), 'utf8'),
+    ) as unknown;
+    expect(schemaFile).toEqual(identitiesJsonSchema());
   });
 });

@@ -60,6 +60,20 @@ const identitiesFileSchema = z
   });
 
 export type IdentitiesFile = z.infer<typeof identitiesFileSchema>;
+
+/**
+ * The JSON Schema of the identities file (infra/identities.schema.json), generated from the same
+ * definition the loader enforces so that editors and the loader cannot disagree. Uniqueness of
+ * services is checked by the loader only.
+ */
+export function identitiesJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(identitiesFileSchema, { target: 'draft-2020-12', io: 'input' }),
+    $id: 'https://github.com/workload-identity-nestjs/infra/identities.schema.json',
+    title:
+      'Workload identities: managed identities, service accounts, federated credentials, roles',
+  };
+}
 export type ServiceIdentity = IdentitiesFile['identities'][number];
 export type RoleAssignment = ServiceIdentity['roleAssignments'][number];
 
