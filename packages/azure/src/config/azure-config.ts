@@ -36,6 +36,42 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Building blocks for the services' own variable schemas, with messages a person can act on. */
+export const envVar = {
+  positiveInt: (fallback: number) =>
+    z.coerce
+      .number({ message: 'must be a positive integer' })
+      .int('must be a positive integer')
+      .positive('must be a positive integer')
+      .default(fallback),
+  name: (fallback: string) => z.string().min(1).default(fallback),
+  flag: (fallback: 'true' | 'false') =>
+    z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).default(fallback),
+};
+
+/**
+ * Validates a service's own variables against a zod object schema whose keys are variable names.
+ * Empty values count as unset (so defaults apply); the error names the first missing or
+ * malformed variable, for a one-line exit.
+ */
+export function parseEnvironment<T extends z.ZodObject>(
+  schema: T,
+  env: NodeJS.ProcessEnv,
+): z.output<T> {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = String(issue.path[0]);
+  throw new ConfigError(
+    variable in present
+      ? `Malformed environment variable ${variable}: ${issue.message}`
+      : `Missing environment variable ${variable}`,
+  );
+}
+
 const uuid = z.guid({ message: 'must be a GUID (the managed identity client id / tenant id)' });
 const httpsUrl = z
   .url({ message: 'must be an absolute URL' })

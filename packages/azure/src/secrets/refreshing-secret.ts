@@ -1,3 +1,4 @@
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { describeAzureError } from '../errors/describe-azure-error.js';
 
 /** The one SecretClient call this needs, so tests can pass a fake vault. */
@@ -16,7 +17,7 @@ export interface SecretVersion {
 export interface RefreshingSecretOptions {
   name: string;
   refreshIntervalMs: number;
-  /** Told about failed background refreshes; the last good version stays in use. */
+  /** Told about failed background refreshes (the last good version stays in use); logs by default. */
   onRefreshError?: (error: string, loaded: boolean) => void;
   onRotated?: (version: string) => void;
 }
@@ -26,7 +27,8 @@ export interface RefreshingSecretOptions {
  * picked up without a restart and a request never waits on Key Vault once the first read
  * succeeded. Older versions are fetched once, by version, for verifying what they signed.
  */
-export class RefreshingSecret {
+export class RefreshingSecret implements OnModuleInit, OnModuleDestroy {
+  private readonly logger: Logger;
   private latest?: SecretVersion;
   private readonly versions = new Map<string, Promise<Buffer>>();
   private timer?: NodeJS.Timeout;
@@ -35,19 +37,35 @@ export class RefreshingSecret {
   constructor(
     private readonly secrets: SecretReader,
     private readonly options: RefreshingSecretOptions,
-  ) {}
+  ) {
+    this.logger = new Logger(`Secret ${options.name}`);
+  }
 
   get name(): string {
     return this.options.name;
+  }
+
+  onModuleInit(): void {
+    this.start();
+  }
+
+  onModuleDestroy(): void {
+    this.stop();
   }
 
   /** Starts the first read and the refresh timer without waiting: a vault that is briefly
    * unreachable shows in readiness, not as a crash loop. */
   start(): void {
     const refresh = () =>
-      this.refresh().catch((error: unknown) =>
-        this.options.onRefreshError?.(describeAzureError(error), this.latest !== undefined),
-      );
+      this.refresh().catch((error: unknown) => {
+        const loaded = this.latest !== undefined;
+        const err = describeAzureError(error);
+        if (this.options.onRefreshError) return this.options.onRefreshError(err, loaded);
+        this.logger.warn(
+          { err },
+          loaded ? 'refresh failed; keeping the cached version' : 'not loaded yet',
+        );
+      });
     void refresh();
     this.timer = setInterval(refresh, this.options.refreshIntervalMs);
     this.timer.unref();
@@ -91,7 +109,8 @@ export class RefreshingSecret {
       this.latest = { version, value: Buffer.from(secret.value, 'utf8') };
       if (previous) {
         this.versions.set(previous.version, Promise.resolve(previous.value));
-        this.options.onRotated?.(version);
+        if (this.options.onRotated) this.options.onRotated(version);
+        else this.logger.log({ version }, 'rotated');
       }
     }
     return this.latest;

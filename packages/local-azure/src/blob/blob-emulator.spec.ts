@@ -3,34 +3,18 @@ import { Readable } from 'node:stream';
 import { BlobServiceClient, RestError } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalCa } from '../tls/local-ca.js';
-import { generateSigningKey, signJwt, toJwk } from '../tokens/jwt.js';
+import { TEST_TENANT as TENANT, testCredential } from '../testing/test-credential.js';
+import { generateSigningKey, toJwk } from '../tokens/jwt.js';
 import { BlobEmulator, STORAGE_RESOURCE } from './blob-emulator.js';
 
-const TENANT = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
 const key = generateSigningKey();
 let blob: BlobEmulator;
 
 function credential(claims: Record<string, unknown> = {}, signingKey = key) {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    getToken: async () => ({
-      token: signJwt(
-        {
-          aud: STORAGE_RESOURCE,
-          iss: `https://sts.windows.net/${TENANT}/`,
-          appid: 'reader',
-          oid: 'oid-1',
-          tid: TENANT,
-          iat: now,
-          nbf: now,
-          exp: now + 600,
-          ...claims,
-        },
-        signingKey,
-      ),
-      expiresOnTimestamp: Date.now() + 600_000,
-    }),
-  };
+  return testCredential(signingKey, {
+    audience: STORAGE_RESOURCE,
+    claims: { appid: 'reader', ...claims },
+  });
 }
 
 beforeAll(async () => {

@@ -1,37 +1,18 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalCa } from '../tls/local-ca.js';
-import { generateSigningKey, signJwt, toJwk } from '../tokens/jwt.js';
+import { testCredential } from '../testing/test-credential.js';
+import { generateSigningKey, toJwk } from '../tokens/jwt.js';
 import { CosmosEmulator } from './cosmos-emulator.js';
 
-const TENANT = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
 const key = generateSigningKey();
 let cosmos: CosmosEmulator;
 const clients: CosmosClient[] = [];
 
 function client(claims: Record<string, unknown> = {}, signingKey = key): CosmosClient {
-  const now = Math.floor(Date.now() / 1000);
   const created = new CosmosClient({
     endpoint: cosmos.endpoint,
-    aadCredentials: {
-      getToken: async (scopes) => ({
-        token: signJwt(
-          {
-            aud: String(scopes).replace('/.default', ''),
-            iss: `https://sts.windows.net/${TENANT}/`,
-            appid: 'app',
-            oid: 'oid-1',
-            tid: TENANT,
-            iat: now,
-            nbf: now,
-            exp: now + 600,
-            ...claims,
-          },
-          signingKey,
-        ),
-        expiresOnTimestamp: Date.now() + 600_000,
-      }),
-    },
+    aadCredentials: testCredential(signingKey, { claims }),
     connectionPolicy: { enableEndpointDiscovery: true },
   });
   clients.push(created);

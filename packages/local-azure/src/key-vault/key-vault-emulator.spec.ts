@@ -1,35 +1,16 @@
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureLocalCa } from '../tls/local-ca.js';
-import { generateSigningKey, signJwt, toJwk } from '../tokens/jwt.js';
+import { TEST_TENANT as TENANT, testCredential } from '../testing/test-credential.js';
+import { generateSigningKey, toJwk } from '../tokens/jwt.js';
 import { KeyVaultEmulator, LOCAL_VAULT_RESOURCE } from './key-vault-emulator.js';
 
-const TENANT = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
 const key = generateSigningKey();
 let vault: KeyVaultEmulator | undefined;
 afterEach(async () => vault?.stop());
 
 function credential(claims: Record<string, unknown> = {}, signingKey = key) {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    getToken: async () => ({
-      token: signJwt(
-        {
-          aud: LOCAL_VAULT_RESOURCE,
-          iss: `https://sts.windows.net/${TENANT}/`,
-          appid: 'app',
-          oid: 'oid-1',
-          tid: TENANT,
-          iat: now,
-          nbf: now,
-          exp: now + 600,
-          ...claims,
-        },
-        signingKey,
-      ),
-      expiresOnTimestamp: Date.now() + 600_000,
-    }),
-  };
+  return testCredential(signingKey, { audience: LOCAL_VAULT_RESOURCE, claims });
 }
 
 async function start(authorize?: ConstructorParameters<typeof KeyVaultEmulator>[0]['authorize']) {

@@ -1,39 +1,22 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalCa } from '../tls/local-ca.js';
+import { TEST_TENANT as TENANT, testCredential } from '../testing/test-credential.js';
 import { generateSigningKey, signJwt, toJwk } from '../tokens/jwt.js';
 import { SERVICE_BUS_RESOURCE, ServiceBusEmulator } from './service-bus-emulator.js';
 
-const TENANT = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
 const key = generateSigningKey();
 let emulator: ServiceBusEmulator;
 let namespace: string;
 const clients: ServiceBusClient[] = [];
 
 function client(claims: Record<string, unknown> = {}): ServiceBusClient {
-  const now = Math.floor(Date.now() / 1000);
   const created = new ServiceBusClient(
     namespace,
-    {
-      getToken: async () => ({
-        token: signJwt(
-          {
-            aud: SERVICE_BUS_RESOURCE,
-            iss: `https://sts.windows.net/${TENANT}/`,
-            appid: 'app',
-            oid: 'oid',
-            tid: TENANT,
-            iat: now,
-            nbf: now,
-            exp: now + 600,
-            xms_mirid: 'id-test',
-            ...claims,
-          },
-          key,
-        ),
-        expiresOnTimestamp: Date.now() + 600_000,
-      }),
-    },
+    testCredential(key, {
+      audience: SERVICE_BUS_RESOURCE,
+      claims: { oid: 'oid', xms_mirid: 'id-test', ...claims },
+    }),
     { retryOptions: { maxRetries: 0, timeoutInMs: 10_000 } },
   );
   clients.push(created);

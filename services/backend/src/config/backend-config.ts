@@ -1,15 +1,9 @@
-import { ConfigError } from '@wi/azure';
+import { envVar, parseEnvironment } from '@wi/azure';
 import { z } from 'zod';
 
 export const BACKEND_CONFIG = Symbol('BACKEND_CONFIG');
 
-const positiveInt = (fallback: number) =>
-  z.coerce
-    .number({ message: 'must be a positive integer' })
-    .int('must be a positive integer')
-    .positive('must be a positive integer')
-    .default(fallback);
-const name = (fallback: string) => z.string().min(1).default(fallback);
+const { positiveInt, name, flag } = envVar;
 
 const schema = z.object({
   PORT: positiveInt(3001),
@@ -19,9 +13,7 @@ const schema = z.object({
   COSMOS_CONTAINER: name('documents'),
   SIGNING_SECRET_NAME: name('backend-signing-key'),
   SIGNING_KEY_REFRESH_SECONDS: positiveInt(300),
-  WORKER_ENABLED: z
-    .enum(['true', 'false'], { message: "must be 'true' or 'false'" })
-    .default('true'),
+  WORKER_ENABLED: flag('true'),
   WORKER_MAX_CONCURRENCY: positiveInt(8),
   WORKER_DRAIN_TIMEOUT_MS: positiveInt(25_000),
   WORKER_MAX_LOCK_RENEWAL_MS: positiveInt(300_000),
@@ -43,17 +35,7 @@ export interface BackendConfig {
 
 /** Validates the backend's own variables, naming the first bad one in the error. */
 export function loadBackendConfig(env: NodeJS.ProcessEnv): BackendConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const result = schema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError(
-      `Malformed environment variable ${String(issue.path[0])}: ${issue.message}`,
-    );
-  }
-  const c = result.data;
+  const c = parseEnvironment(schema, env);
   return {
     port: c.PORT,
     uploadsContainer: c.UPLOADS_CONTAINER,

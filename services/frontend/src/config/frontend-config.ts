@@ -1,17 +1,9 @@
-import { ConfigError } from '@wi/azure';
+import { envVar, parseEnvironment } from '@wi/azure';
 import { z } from 'zod';
 
 export const FRONTEND_CONFIG = Symbol('FRONTEND_CONFIG');
 
-const positiveInt = (fallback: number) =>
-  z.coerce
-    .number({ message: 'must be a positive integer' })
-    .int('must be a positive integer')
-    .positive('must be a positive integer')
-    .default(fallback);
-const name = (fallback: string) => z.string().min(1).default(fallback);
-const flag = (fallback: 'true' | 'false') =>
-  z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).default(fallback);
+const { positiveInt, name, flag } = envVar;
 
 /** Types a person would upload to an intake form; anything else is refused before a byte is stored. */
 export const DEFAULT_ALLOWED_CONTENT_TYPES = [
@@ -60,20 +52,7 @@ export interface FrontendConfig {
 
 /** Validates the frontend's own variables, naming the first missing or bad one in the error. */
 export function loadFrontendConfig(env: NodeJS.ProcessEnv): FrontendConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const result = schema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const variable = String(issue.path[0]);
-    throw new ConfigError(
-      variable in present
-        ? `Malformed environment variable ${variable}: ${issue.message}`
-        : `Missing environment variable ${variable}`,
-    );
-  }
-  const c = result.data;
+  const c = parseEnvironment(schema, env);
   return {
     port: c.PORT,
     backendUrl: c.BACKEND_URL.replace(/\/+$/, ''),
