@@ -14,7 +14,7 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
     [stack, browser] = await Promise.all([
-      startStack({ COOKIE_SECURE: 'false' }),
+      startStack({ frontendEnv: { COOKIE_SECURE: 'false' } }),
       launchChromium(),
     ]);
   }, 60_000);

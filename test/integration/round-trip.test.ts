@@ -22,7 +22,7 @@ describe('upload → message → record, through the real workload identity exch
   let client: FrontendClient;
 
   beforeAll(async () => {
-    stack = await startStack({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+    stack = await startStack({ frontendEnv: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
     ({ cloud, backend, frontend } = stack);
     client = new FrontendClient(frontend.url);
     await client.openPage();

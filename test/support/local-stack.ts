@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,22 +118,55 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  frontendEnv?: Record<string, string>;
+  backendEnv?: Record<string, string>;
+  /** Edits a copy of infra/identities.json: how a misconfiguration is set up, never in code. */
+  identities?: (file: IdentitiesJson) => void;
+  /** Wait for /healthz/live only: a misconfigured service is alive but never ready. */
+  expectNotReady?: boolean;
+}
+
+// The shape is validated by the local cloud when it loads the file.
+export type IdentitiesJson = {
+  identities: {
+    service: string;
+    federatedCredential: { issuer: string; subject: string; audiences: string[] };
+    roleAssignments: { role: string; roleDefinitionId: string; scope: Record<string, string> }[];
+  }[];
+};
+
+/** A copy of infra/identities.json changed by `edit`, in a temporary file. */
+export async function editedIdentities(edit: (file: IdentitiesJson) => void): Promise<string> {
+  const file = JSON.parse(await readFile(identitiesFile, 'utf8')) as IdentitiesJson & {
+    $schema?: string;
+  };
+  delete file.$schema;
+  edit(file);
+  const path = join(await mkdtemp(join(tmpdir(), 'identities-')), 'identities.json');
+  await writeFile(path, JSON.stringify(file, null, 2));
+  return path;
+}
+
 /** The local cloud and both services, ready: what `pnpm dev` runs, on free ports. */
-export async function startStack(frontendEnv: Record<string, string> = {}): Promise<RunningStack> {
-  const cloud = await startLocalCloud();
-  const backend = await startService('backend', cloud.env('backend'));
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const cloud = await startLocalCloud(
+    options.identities ? { identitiesFile: await editedIdentities(options.identities) } : {},
+  );
+  const backend = await startService('backend', { ...cloud.env('backend'), ...options.backendEnv });
   const frontend = await startService('frontend', {
     ...cloud.env('frontend'),
     BACKEND_URL: backend.url,
-    ...frontendEnv,
+    ...options.frontendEnv,
   });
   const stop = async () => {
     await Promise.all([frontend.stop(), backend.stop()]);
     await cloud.stop();
   };
   try {
-    await waitForOk(`${backend.url}/healthz/ready`, backend);
-    await waitForOk(`${frontend.url}/healthz/ready`, frontend);
+    const probe = options.expectNotReady ? 'live' : 'ready';
+    await waitForOk(`${backend.url}/healthz/${probe}`, backend);
+    await waitForOk(`${frontend.url}/healthz/${probe}`, frontend);
   } catch (error) {
     await stop();
     throw error;

@@ -21,6 +21,7 @@ import {
 import { type AzureConfig, type AzureResource, loadAzureConfig } from './config/azure-config.js';
 import { createCredential } from './credential/create-credential.js';
 import { AzureHealthIndicators } from './health/azure-health.indicators.js';
+import { IdentityReporter } from './identity/identity-reporter.js';
 import { AZURE_CONFIG, AZURE_CREDENTIAL } from './tokens.js';
 
 export interface AzureModuleOptions {
@@ -72,12 +73,14 @@ export class AzureModule {
         ...clientProviders,
         AzureClientsShutdown,
         AzureHealthIndicators,
+        IdentityReporter,
       ],
       exports: [
         AZURE_CONFIG,
         AZURE_CREDENTIAL,
         ...clientProviders,
         AzureHealthIndicators,
+        IdentityReporter,
         TerminusModule,
       ],
     };

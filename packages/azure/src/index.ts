@@ -8,3 +8,6 @@ export * from './errors/describe-azure-error.js';
 export * from './service/logger.module.js';
 export * from './service/run-service.js';
 export * from './secrets/refreshing-secret.js';
+export * from './identity/diagnose.js';
+export * from './identity/probes.js';
+export * from './identity/identity-reporter.js';

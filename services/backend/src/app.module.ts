@@ -3,6 +3,7 @@ import { AzureModule, ServiceLoggerModule } from '@wi/azure';
 import { BackendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdentityModule } from './identity/identity.module.js';
 import { IntakeModule } from './intake/intake.module.js';
 
 @Module({
@@ -13,6 +14,7 @@ import { IntakeModule } from './intake/intake.module.js';
     DocumentsModule,
     IntakeModule,
     HealthModule,
+    IdentityModule,
   ],
 })
 export class AppModule {}

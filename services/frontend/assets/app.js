@@ -8,7 +8,7 @@ const GIVE_UP_AFTER_MS = 5 * 60 * 1000;
 const form = document.getElementById('upload-form');
 const status = document.getElementById('upload-status');
 const table = document.getElementById('documents');
-const tbody = table.querySelector('tbody');
+const tbody = table?.querySelector('tbody');
 const empty = document.getElementById('no-documents');
 
 function formatBytes(bytes) {
@@ -89,7 +89,7 @@ async function watch(row) {
   return false;
 }
 
-form.addEventListener('submit', async (event) => {
+form?.addEventListener('submit', async (event) => {
   event.preventDefault();
   const file = form.elements.file.files[0];
   if (!file) return;
@@ -122,4 +122,4 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
-for (const row of tbody.querySelectorAll('tr[data-status="queued"]')) void watch(row);
+for (const row of tbody?.querySelectorAll('tr[data-status="queued"]') ?? []) void watch(row);

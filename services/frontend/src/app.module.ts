@@ -4,6 +4,7 @@ import cookieParser from 'cookie-parser';
 import { FrontendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdentityModule } from './identity/identity.module.js';
 import { UploadsModule } from './uploads/uploads.module.js';
 import { securityHeaders } from './web/security-headers.middleware.js';
 import { WebModule } from './web/web.module.js';
@@ -18,6 +19,7 @@ import { WebModule } from './web/web.module.js';
     UploadsModule,
     WebModule,
     HealthModule,
+    IdentityModule,
   ],
 })
 export class AppModule implements NestModule {

@@ -25,10 +25,13 @@ export function createServiceBusClient(
 ): ServiceBusClient {
   return new ServiceBusClient(required(config.serviceBusNamespace), credential, {
     userAgentOptions,
+    // The SDK also retries a refused link (a missing role), so the defaults keep an upload or a
+    // probe waiting for long. About 2 s of backoff in all: an interactive upload fails fast, and
+    // the worker's subscribe() loop reconnects on its own, without this limit.
     retryOptions: {
-      maxRetries: 5,
-      retryDelayInMs: 500,
-      maxRetryDelayInMs: 10_000,
+      maxRetries: 3,
+      retryDelayInMs: 300,
+      maxRetryDelayInMs: 3_000,
       mode: RetryMode.Exponential,
     },
   });

@@ -8,6 +8,42 @@ interface CacheEntry {
   pending?: Promise<AccessToken>;
 }
 
+/** What the identity report shows about one audience: never the token itself. */
+export interface TokenRecord {
+  scope: string;
+  /** The credential in the chain that produced the token, e.g. WorkloadIdentityCredential. */
+  credential?: string;
+  acquiredAt?: string;
+  expiresOn?: string;
+  /** Non-secret claims of the access token (aud, iss, tid, oid, appid, exp, ...). */
+  claims?: Record<string, unknown>;
+  lastError?: { at: string; message: string };
+  exchanges: number;
+}
+
+/** ChainedTokenCredential's internal method that also says which credential succeeded. */
+interface ChainInternals {
+  getTokenInternal?: (
+    scopes: string | string[],
+    options?: GetTokenOptions,
+  ) => Promise<{ token: AccessToken; successfulCredential: TokenCredential }>;
+}
+
+const REPORTED_CLAIMS = [
+  'aud',
+  'iss',
+  'tid',
+  'oid',
+  'appid',
+  'azp',
+  'sub',
+  'idtyp',
+  'xms_mirid',
+  'iat',
+  'nbf',
+  'exp',
+];
+
 /**
  * Wraps the process's one DefaultAzureCredential so that every SDK client shares one token per
  * audience: concurrent callers wait on the same exchange, and a cached token is reused until it
@@ -16,6 +52,7 @@ interface CacheEntry {
  */
 export class SingleFlightCredential implements TokenCredential {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly records = new Map<string, TokenRecord>();
 
   constructor(
     private readonly inner: TokenCredential,
@@ -48,13 +85,59 @@ export class SingleFlightCredential implements TokenCredential {
     try {
       // The caller's abort signal must not cancel an exchange other callers are waiting on.
       const { abortSignal: _ownSignal, ...shared } = options ?? {};
-      const token = await this.inner.getToken(scopes, shared);
-      if (!token) throw new Error(`The credential returned no token for ${String(scopes)}`);
-      entry.token = token;
-      return token;
+      const record = this.recordFor(scopes);
+      record.exchanges += 1;
+      try {
+        const { token, credential } = await this.acquire(scopes, shared);
+        entry.token = token;
+        Object.assign(record, {
+          credential,
+          acquiredAt: new Date(this.now()).toISOString(),
+          expiresOn: new Date(token.expiresOnTimestamp).toISOString(),
+          claims: publicClaims(token.token),
+          lastError: undefined,
+        });
+        return token;
+      } catch (error) {
+        record.lastError = {
+          at: new Date(this.now()).toISOString(),
+          message: error instanceof Error ? error.message : String(error),
+        };
+        throw error;
+      }
     } finally {
       entry.pending = undefined;
     }
+  }
+
+  /** Per audience: which credential got the last token, its public claims, the last error. */
+  tokenRecords(): TokenRecord[] {
+    return [...this.records.values()].map((record) => ({ ...record }));
+  }
+
+  private recordFor(scopes: string | string[]): TokenRecord {
+    const scope = (Array.isArray(scopes) ? scopes : [scopes]).join(' ');
+    let record = this.records.get(scope);
+    if (!record) this.records.set(scope, (record = { scope, exchanges: 0 }));
+    return record;
+  }
+
+  /**
+   * DefaultAzureCredential only logs which credential in its chain succeeded; its internal
+   * getTokenInternal returns it. Used when present, for the identity report only.
+   */
+  private async acquire(
+    scopes: string | string[],
+    options: GetTokenOptions,
+  ): Promise<{ token: AccessToken; credential: string }> {
+    const chain = this.inner as TokenCredential & ChainInternals;
+    if (typeof chain.getTokenInternal === 'function') {
+      const { token, successfulCredential } = await chain.getTokenInternal(scopes, options);
+      return { token, credential: successfulCredential.constructor.name };
+    }
+    const token = await this.inner.getToken(scopes, options);
+    if (!token) throw new Error(`The credential returned no token for ${String(scopes)}`);
+    return { token, credential: this.inner.constructor.name };
   }
 
   private isDueForRefresh(token: AccessToken): boolean {
@@ -72,4 +155,17 @@ function cacheKey(scopes: string | string[], options?: GetTokenOptions): string 
     options?.claims ?? '',
     options?.enableCae ?? false,
   ]);
+}
+
+function publicClaims(jwt: string): Record<string, unknown> | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
+    return Object.fromEntries(
+      REPORTED_CLAIMS.filter((c) => c in payload).map((c) => [c, payload[c]]),
+    );
+  } catch {
+    return undefined;
+  }
 }

@@ -31,3 +31,13 @@ describe('describeAzureError', () => {
     expect(describeAzureError('boom')).toBe('boom');
   });
 });
+
+describe('describeAzureError with retried operations', () => {
+  it("reports the last attempt of the SDK's AggregateError", () => {
+    const attempt = (n: number) =>
+      Object.assign(new Error(`Unauthorized access, attempt ${n}`), { code: 'UnauthorizedAccess' });
+    expect(describeAzureError(new AggregateError([attempt(1), attempt(2)], ''))).toBe(
+      'UnauthorizedAccess: Unauthorized access, attempt 2',
+    );
+  });
+});

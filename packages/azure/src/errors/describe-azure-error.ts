@@ -5,6 +5,7 @@
  * AADSTS code, which Entra only reports inside the message.
  */
 export function describeAzureError(error: unknown): string {
+  error = lastAttempt(error);
   if (!(error instanceof Error)) return String(error);
   const fields = error as Error & {
     code?: unknown;
@@ -21,4 +22,13 @@ export function describeAzureError(error: unknown): string {
 function firstLine(text: string): string {
   const line = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? text;
   return line.length > 400 ? `${line.slice(0, 400)}…` : line;
+}
+
+/**
+ * The Service Bus SDK retries link creation and then throws an AggregateError with an empty
+ * message holding every attempt's error: the last attempt is the one to report.
+ */
+export function lastAttempt(error: unknown): unknown {
+  while (error instanceof AggregateError && error.errors.length > 0) error = error.errors.at(-1);
+  return error;
 }

@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DocumentListResponse, DocumentView } from '@wi/contracts';
+import type { DocumentListResponse, DocumentView, IdentityReport } from '@wi/contracts';
 import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
+
+/** The report runs live probes, each allowed up to 10 s (a token exchange that hangs, say). */
+const IDENTITY_TIMEOUT_MS = 15_000;
 
 export class BackendUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -34,19 +37,30 @@ export class BackendClient {
     return (await response.json()) as DocumentView;
   }
 
-  private async call(path: string, requestId?: string): Promise<Response> {
+  /** The backend's identity report; the backend is not reachable from outside the cluster. */
+  async identity(requestId?: string): Promise<IdentityReport> {
+    const response = await this.call('/identity', requestId, IDENTITY_TIMEOUT_MS);
+    if (!response.ok) throw await this.unexpected(response);
+    return (await response.json()) as IdentityReport;
+  }
+
+  private async call(
+    path: string,
+    requestId?: string,
+    timeoutMs = this.config.backendTimeoutMs,
+  ): Promise<Response> {
     try {
       return await fetch(`${this.config.backendUrl}${path}`, {
         headers: {
           accept: 'application/json',
           ...(requestId ? { 'x-request-id': requestId } : {}),
         },
-        signal: AbortSignal.timeout(this.config.backendTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const reason =
         error instanceof Error && error.name === 'TimeoutError'
-          ? `no answer in ${this.config.backendTimeoutMs} ms`
+          ? `no answer in ${timeoutMs} ms`
           : String((error as Error).cause ?? error);
       throw new BackendUnavailableError(`backend ${path}: ${reason}`, { cause: error });
     }

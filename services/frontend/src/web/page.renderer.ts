@@ -7,6 +7,7 @@ import { CSRF_COOKIE, CSRF_FIELD, issueCsrf } from '../session/csrf-tokens.js';
 import { SessionKeyService } from '../session/session-key.service.js';
 import { formatBytes } from './format.js';
 import { html, type SafeHtml } from './html.js';
+import { layout } from './layout.js';
 
 export interface PageState {
   /** Set after a form upload: shown as queued until the backend has the record. */
@@ -50,72 +51,54 @@ export class PageRenderer {
     const pending = uploaded && !documents?.some((d) => d.id === uploaded) ? uploaded : undefined;
     const accept = [...this.config.allowedContentTypes].join(',');
 
-    return html`<!doctype html>
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>Document intake</title>
-          <link rel="icon" href="data:," />
-          <link rel="stylesheet" href="/assets/app.css" />
-          <script src="/assets/app.js" defer></script>
-        </head>
-        <body>
-          <header>
-            <h1>Document intake</h1>
-            <p>
-              Files go to Blob Storage and a message to Service Bus; the backend records them in
-              Cosmos DB. Every call is authenticated by Microsoft Entra Workload ID: no keys, no
-              connection strings.
+    return layout(
+      'documents',
+      'Document intake',
+      html`<p>
+        Files go to Blob Storage and a message to Service Bus; the backend records them in Cosmos
+        DB. Every call is authenticated by Microsoft Entra Workload ID: no keys, no connection
+        strings.
+      </p>`,
+      html` ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
+        ${uploaded ? html`<p class="notice ok" role="status">Uploaded. It is listed below as soon as the backend has processed it.</p>` : ''}
+        <section aria-labelledby="upload-heading">
+          <h2 id="upload-heading">Upload a file</h2>
+          <form id="upload-form" method="post" action="/uploads" enctype="multipart/form-data">
+            <input type="hidden" name="${CSRF_FIELD}" value="${csrf.token}" />
+            <label for="file">File</label>
+            <input id="file" type="file" name="file" required accept="${accept}" />
+            <p class="hint">
+              Up to ${formatBytes(this.config.maxUploadBytes)}:
+              ${[...this.config.allowedContentTypes].join(', ')}.
             </p>
-          </header>
-          <main>
-            ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
-            ${uploaded ? html`<p class="notice ok" role="status">Uploaded. It is listed below as soon as the backend has processed it.</p>` : ''}
-            <section aria-labelledby="upload-heading">
-              <h2 id="upload-heading">Upload a file</h2>
-              <form id="upload-form" method="post" action="/uploads" enctype="multipart/form-data">
-                <input type="hidden" name="${CSRF_FIELD}" value="${csrf.token}" />
-                <label for="file">File</label>
-                <input id="file" type="file" name="file" required accept="${accept}" />
-                <p class="hint">
-                  Up to ${formatBytes(this.config.maxUploadBytes)}:
-                  ${[...this.config.allowedContentTypes].join(', ')}.
-                </p>
-                <button type="submit">Upload</button>
-                <p id="upload-status" class="hint" role="status" aria-live="polite"></p>
-              </form>
-            </section>
-            <section aria-labelledby="documents-heading">
-              <h2 id="documents-heading">Documents</h2>
-              ${documents === undefined ? html`<p class="notice error" role="alert">The document list is unavailable right now; uploads still work.</p>` : ''}
-              <table id="documents" ${documents?.length || pending ? '' : html` hidden`}>
-                <thead>
-                  <tr>
-                    <th scope="col">File</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Size</th>
-                    <th scope="col">SHA-256</th>
-                    <th scope="col">Lines</th>
-                    <th scope="col">Words</th>
-                    <th scope="col">Status</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${pending ? queuedRow(pending) : ''} ${(documents ?? []).map(documentRow)}
-                </tbody>
-              </table>
-              <p
-                id="no-documents"
-                class="hint"
-                ${documents?.length || pending ? html` hidden` : ''}
-              >
-                No documents yet.
-              </p>
-            </section>
-          </main>
-        </body>
-      </html> `.value;
+            <button type="submit">Upload</button>
+            <p id="upload-status" class="hint" role="status" aria-live="polite"></p>
+          </form>
+        </section>
+        <section aria-labelledby="documents-heading">
+          <h2 id="documents-heading">Documents</h2>
+          ${documents === undefined ? html`<p class="notice error" role="alert">The document list is unavailable right now; uploads still work.</p>` : ''}
+          <table id="documents" ${documents?.length || pending ? '' : html` hidden`}>
+            <thead>
+              <tr>
+                <th scope="col">File</th>
+                <th scope="col">Type</th>
+                <th scope="col">Size</th>
+                <th scope="col">SHA-256</th>
+                <th scope="col">Lines</th>
+                <th scope="col">Words</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${pending ? queuedRow(pending) : ''} ${(documents ?? []).map(documentRow)}
+            </tbody>
+          </table>
+          <p id="no-documents" class="hint" ${documents?.length || pending ? html` hidden` : ''}>
+            No documents yet.
+          </p>
+        </section>`,
+    );
   }
 }
 

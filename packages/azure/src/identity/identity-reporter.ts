@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import type { TokenCredential } from '@azure/core-auth';
+import { Inject, Injectable } from '@nestjs/common';
+import type { IdentityProbe, IdentityReport } from '@wi/contracts';
+import { SingleFlightCredential } from '../credential/single-flight-credential.js';
+import { AZURE_CREDENTIAL } from '../tokens.js';
+import { diagnose, isAuthorizationDenial } from './diagnose.js';
+import type { ProbeDefinition } from './probes.js';
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Builds GET /identity: what the webhook injected, the claims of the projected token, the tokens
+ * the credential obtained per audience, and a live probe of each permission, including at least
+ * one the service must NOT have (a 403 there is the proof of least privilege).
+ */
+@Injectable()
+export class IdentityReporter {
+  constructor(@Inject(AZURE_CREDENTIAL) private readonly credential: TokenCredential) {}
+
+  async report(service: string, definitions: ProbeDefinition[]): Promise<IdentityReport> {
+    const probeResults = await Promise.all(definitions.map((definition) => runProbe(definition)));
+    return {
+      service,
+      generatedAt: new Date().toISOString(),
+      workloadIdentity: await workloadIdentity(process.env),
+      tokens:
+        this.credential instanceof SingleFlightCredential ? this.credential.tokenRecords() : [],
+      probes: probeResults,
+    };
+  }
+}
+
+async function runProbe(definition: ProbeDefinition): Promise<IdentityProbe> {
+  const { run, ...described } = definition;
+  const started = performance.now();
+  let outcome: IdentityProbe['outcome'];
+  let error: unknown;
+  try {
+    await withTimeout(run(), PROBE_TIMEOUT_MS);
+    outcome = 'allowed';
+  } catch (caught) {
+    error = caught;
+    outcome = isAuthorizationDenial(caught) ? 'denied' : 'error';
+  }
+  return {
+    ...described,
+    outcome,
+    ok: outcome === definition.expected,
+    durationMs: Math.round(performance.now() - started),
+    ...(error === undefined ? {} : { error: diagnose(error, definition.resource) }),
+  };
+}
+
+async function workloadIdentity(
+  env: NodeJS.ProcessEnv,
+): Promise<IdentityReport['workloadIdentity']> {
+  const result: IdentityReport['workloadIdentity'] = {
+    clientId: env.AZURE_CLIENT_ID,
+    tenantId: env.AZURE_TENANT_ID,
+    authorityHost: env.AZURE_AUTHORITY_HOST,
+    tokenFile: env.AZURE_FEDERATED_TOKEN_FILE,
+  };
+  if (!env.AZURE_FEDERATED_TOKEN_FILE)
+    return { ...result, serviceAccountTokenError: 'AZURE_FEDERATED_TOKEN_FILE is not set' };
+  try {
+    const jwt = (await readFile(env.AZURE_FEDERATED_TOKEN_FILE, 'utf8')).trim();
+    const claims = JSON.parse(
+      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
+    const exp = typeof claims.exp === 'number' ? claims.exp : undefined;
+    result.serviceAccountToken = {
+      iss: claims.iss as string | undefined,
+      sub: claims.sub as string | undefined,
+      aud: claims.aud,
+      exp,
+      expiresOn: exp ? new Date(exp * 1000).toISOString() : undefined,
+    };
+  } catch (error) {
+    result.serviceAccountTokenError = error instanceof Error ? error.message : String(error);
+  }
+  return result;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

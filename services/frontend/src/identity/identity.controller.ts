@@ -1,0 +1,76 @@
+import { SecretClient } from '@azure/keyvault-secrets';
+import { ServiceBusClient } from '@azure/service-bus';
+import { BlobServiceClient } from '@azure/storage-blob';
+import {
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Req,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { IdentityReporter, probes } from '@wi/azure';
+import type { IdentityReport } from '@wi/contracts';
+import type { Request, Response } from 'express';
+import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
+import { BackendClient, BackendUnavailableError } from '../documents/backend-client.js';
+import { renderIdentityPage } from './identity.page.js';
+
+/** The backend's secret; the frontend must not be able to read it. */
+const OTHER_SERVICE_SECRET = 'backend-signing-key';
+
+/**
+ * GET /identity: the Identity page for a browser, the frontend's own report as JSON otherwise.
+ * GET /api/identity/backend: the backend's report, which is not reachable from outside.
+ */
+@Controller()
+export class IdentityController {
+  constructor(
+    private readonly reporter: IdentityReporter,
+    private readonly backend: BackendClient,
+    private readonly secrets: SecretClient,
+    private readonly blobs: BlobServiceClient,
+    private readonly serviceBus: ServiceBusClient,
+    @Inject(FRONTEND_CONFIG) private readonly config: FrontendConfig,
+  ) {}
+
+  @Get('identity')
+  @Header('cache-control', 'no-store')
+  async identity(@Req() request: Request, @Res() response: Response): Promise<void> {
+    if (request.accepts(['application/json', 'text/html']) !== 'text/html') {
+      response.json(await this.ownReport());
+      return;
+    }
+    const [own, backend] = await Promise.all([this.ownReport(), this.backendReport(request)]);
+    response.type('html').send(renderIdentityPage(own, backend));
+  }
+
+  @Get('api/identity/backend')
+  @Header('cache-control', 'no-store')
+  async backendIdentity(@Req() request: Request): Promise<IdentityReport> {
+    const report = await this.backendReport(request);
+    if ('unavailable' in report) throw new ServiceUnavailableException(report.unavailable);
+    return report;
+  }
+
+  private ownReport(): Promise<IdentityReport> {
+    const c = this.config;
+    return this.reporter.report('frontend', [
+      probes.readSecret(this.secrets, c.sessionSecretName),
+      probes.listBlobs(this.blobs, c.uploadsContainer),
+      probes.send(this.serviceBus, c.documentsQueue),
+      probes.readSecret(this.secrets, OTHER_SERVICE_SECRET, 'denied'),
+      probes.receive(this.serviceBus, c.documentsQueue, 'denied'),
+    ]);
+  }
+
+  private async backendReport(request: Request): Promise<IdentityReport | { unavailable: string }> {
+    try {
+      return await this.backend.identity(String(request.id));
+    } catch (error) {
+      if (error instanceof BackendUnavailableError) return { unavailable: error.message };
+      throw error;
+    }
+  }
+}

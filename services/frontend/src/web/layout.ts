@@ -1,0 +1,30 @@
+import { html, type SafeHtml } from './html.js';
+
+export type Page = 'documents' | 'identity';
+
+/** The frame every page shares: one stylesheet, one script, the navigation. */
+export function layout(page: Page, title: string, intro: SafeHtml, main: SafeHtml): string {
+  const link = (target: Page, href: string, label: string) =>
+    html`<a href="${href}" ${target === page ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · Document intake</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="/assets/app.css" />
+        <script src="/assets/app.js" defer></script>
+      </head>
+      <body>
+        <nav aria-label="Pages">
+          ${link('documents', '/', 'Documents')} ${link('identity', '/identity', 'Identity')}
+        </nav>
+        <header>
+          <h1>${title}</h1>
+          ${intro}
+        </header>
+        <main>${main}</main>
+      </body>
+    </html>`.value;
+}
