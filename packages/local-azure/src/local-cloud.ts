@@ -180,8 +180,11 @@ export class LocalCloud {
 
   /**
    * Exactly what the AKS webhook injects into a pod of this service (client id, tenant, token
-   * file, authority host), plus the resource endpoints a deployment sets, plus the two variables
-   * that make Node trust the local CA and resolve *.localhost. Nothing else differs from AKS.
+   * file, authority host), plus what the Deployment sets (the endpoints, and
+   * AZURE_TOKEN_CREDENTIALS, which keeps DefaultAzureCredential to WorkloadIdentityCredential so
+   * a broken exchange fails with its own error instead of falling through to managed identity
+   * or a developer login), plus the two variables that make Node trust the local CA and resolve
+   * *.localhost. Nothing else differs from AKS.
    */
   env(service: string): Record<string, string> {
     return {
@@ -189,6 +192,7 @@ export class LocalCloud {
       AZURE_TENANT_ID: this.sts.tenantId,
       AZURE_FEDERATED_TOKEN_FILE: this.sts.tokenFilePath(service),
       AZURE_AUTHORITY_HOST: this.sts.authorityHost,
+      AZURE_TOKEN_CREDENTIALS: 'WorkloadIdentityCredential',
       AZURE_KEYVAULT_URL: this.keyVault.vaultUrl,
       AZURE_STORAGE_BLOB_ENDPOINT: this.blob.endpoint,
       AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: this.serviceBusNamespace,

@@ -26,9 +26,14 @@ function firstLine(text: string): string {
 
 /**
  * The Service Bus SDK retries link creation and then throws an AggregateError with an empty
- * message holding every attempt's error: the last attempt is the one to report.
+ * message holding every attempt's error; DefaultAzureCredential throws an
+ * AggregateAuthenticationError ("ChainedTokenCredential authentication failed.") holding each
+ * credential's error. The last one is the one to report.
  */
 export function lastAttempt(error: unknown): unknown {
-  while (error instanceof AggregateError && error.errors.length > 0) error = error.errors.at(-1);
-  return error;
+  for (;;) {
+    const errors = (error as { errors?: unknown } | null)?.errors;
+    if (!Array.isArray(errors) || errors.length === 0) return error;
+    error = errors.at(-1);
+  }
 }

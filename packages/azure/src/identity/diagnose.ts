@@ -63,8 +63,11 @@ const RULES: Rule[] = [
     fix: 'Annotate the service account with azure.workload.identity/client-id: <clientId of the identity> (k8s overlay env file, from the Bicep output), then restart the pod.',
   },
   {
-    match: /AADSTS90002|AADSTS900023|endpoints_resolution_error/,
-    code: 'AADSTS90002',
+    // MSAL reports Entra's AADSTS90002 (tenant not found) as endpoints_resolution_error; Key
+    // Vault's challenge names its own tenant, which the SDK refuses to switch to.
+    match:
+      /AADSTS90002|AADSTS900023|endpoints_resolution_error|not configured to acquire tokens for tenant/,
+    code: 'TenantMismatch',
     cause:
       "The tenant in AZURE_TENANT_ID (or the authority host) does not exist or is not the identity's tenant.",
     fix: "Set azure.workload.identity/tenant-id on the service account (or the webhook's default) to: az account show --query tenantId -o tsv",
