@@ -123,6 +123,8 @@ export interface StackOptions {
   backendEnv?: Record<string, string>;
   /** Edits a copy of infra/identities.json: how a misconfiguration is set up, never in code. */
   identities?: (file: IdentitiesJson) => void;
+  /** Runs after the local cloud started and before the services do (seed secrets, ...). */
+  beforeServices?: (cloud: LocalCloud) => Promise<void>;
   /** Wait for /healthz/live only: a misconfigured service is alive but never ready. */
   expectNotReady?: boolean;
 }
@@ -153,6 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const cloud = await startLocalCloud(
     options.identities ? { identitiesFile: await editedIdentities(options.identities) } : {},
   );
+  await options.beforeServices?.(cloud);
   const backend = await startService('backend', { ...cloud.env('backend'), ...options.backendEnv });
   const frontend = await startService('frontend', {
     ...cloud.env('frontend'),

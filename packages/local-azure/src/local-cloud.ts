@@ -56,6 +56,8 @@ export interface LocalCloudOptions {
   /** Keep blobs and secrets under stateDir across restarts (dev); tests keep them in memory. */
   persist?: boolean;
   serviceAccountTokenLifetimeSeconds?: number;
+  /** The documents queue's lock duration; 60 s as in Bicep. Fault tests shorten it. */
+  queueLockDurationMs?: number;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -144,6 +146,7 @@ export class LocalCloud {
         {
           name: LOCAL_RESOURCES.documentsQueue,
           maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount,
+          lockDurationMs: options.queueLockDurationMs ?? 60_000,
         },
       ],
     });
