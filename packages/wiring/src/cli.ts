@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadIdentities } from '@wi/local-azure';
+import { formatLinks } from './format.js';
+import { assertSupported, findKubectl } from './kubectl.js';
+import { OVERLAYS, type OverlayName, renderOverlay } from './overlays.js';
+import { checkWiring } from './wiring.js';
+
+export interface CliOptions {
+  /** The repository root (k8s/ and infra/ are found from here). */
+  root: string;
+  write?: (line: string) => void;
+}
+
+const USAGE = `usage: check-wiring [--overlay aks|local]... [--env-file <path>]
+
+Renders each overlay with kubectl kustomize and checks every identity of infra/identities.json
+against it: namespace, ServiceAccount, client-id annotation = the Bicep output, the Deployment
+that uses it, the pod label, and the federated credential's subject and audience.
+  --overlay   only this overlay (repeatable; default: all)
+  --env-file  the env file for the aks overlay (default: k8s/overlays/aks/azure.env, else the
+              committed azure.env.example with fake values)`;
+
+/** `pnpm check:wiring`. Returns the exit code: 0 all linked, 1 a broken link, 2 cannot check. */
+export async function runWiringCli(argv: string[], options: CliOptions): Promise<number> {
+  const write = options.write ?? ((line: string) => console.log(line));
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        overlay: { type: 'string', multiple: true },
+        'env-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    write(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    write(USAGE);
+    return 0;
+  }
+  const overlays = (args.overlay ?? Object.keys(OVERLAYS)) as OverlayName[];
+  const unknown = overlays.filter((name) => !(name in OVERLAYS));
+  if (unknown.length > 0) {
+    write(`unknown overlay ${unknown.join(', ')}; known: ${Object.keys(OVERLAYS).join(', ')}`);
+    return 2;
+  }
+
+  const kubectl = findKubectl();
+  if (!kubectl) {
+    write('kubectl not found: install kubectl >= 1.30 (it includes kustomize), or set KUBECTL.');
+    return 2;
+  }
+  assertSupported(kubectl);
+  const identitiesFile = join(options.root, 'infra', 'identities.json');
+  const identities = await loadIdentities(identitiesFile);
+  const k8sDir = join(options.root, 'k8s');
+
+  let failed = 0;
+  for (const overlay of overlays) {
+    const envFile = overlay === 'aks' ? aksEnvFile(k8sDir, args['env-file']) : undefined;
+    const rendered = renderOverlay(kubectl, { k8sDir, overlay, envFile: envFile?.path });
+    const source = relative(options.root, rendered.envFile);
+    write(
+      `k8s/overlays/${overlay} with ${source}${envFile?.example ? ' (fake example values)' : ''}`,
+    );
+    const links = checkWiring({ identities, objects: rendered.objects, outputs: rendered.outputs });
+    write(formatLinks(links));
+    failed += links.filter((link) => !link.ok).length;
+  }
+  write(
+    failed === 0
+      ? `\nevery link holds (${relative(options.root, identitiesFile)} ↔ k8s/)`
+      : `\n${failed} broken link${failed === 1 ? '' : 's'}`,
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+/** The real env file when scripts/write-aks-env.sh has written one, else the example. */
+function aksEnvFile(
+  k8sDir: string,
+  explicit: string | undefined,
+): { path: string; example: boolean } | undefined {
+  if (explicit) return { path: explicit, example: false };
+  const dir = join(k8sDir, 'overlays', 'aks');
+  if (existsSync(join(dir, OVERLAYS.aks.envFile))) return undefined;
+  return { path: join(dir, OVERLAYS.aks.example), example: true };
+}

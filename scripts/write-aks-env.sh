@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Writes k8s/overlays/aks/azure.env from the outputs of the Bicep deployment, so that no client
+# id, tenant id, endpoint or name is ever typed into the manifests by hand.
+#
+#   scripts/write-aks-env.sh <resource-group> [deployment-name]    (deployment default: main)
+#
+# The keys are those of k8s/overlays/aks/azure.env.example, each the name of a Bicep output;
+# imageTag is not a Bicep output: it is $IMAGE_TAG, or the current commit. A missing output is an
+# error that names it. AZURE_ENV_FILE overrides where the file is written.
+set -euo pipefail
+
+resource_group=${1:?usage: scripts/write-aks-env.sh <resource-group> [deployment-name]}
+deployment=${2:-main}
+root=$(cd "$(dirname "$0")/.." && pwd)
+example="$root/k8s/overlays/aks/azure.env.example"
+out=${AZURE_ENV_FILE:-$root/k8s/overlays/aks/azure.env}
+image_tag=${IMAGE_TAG:-$(git -C "$root" rev-parse --short HEAD)}
+
+outputs=$(az deployment group show \
+  --resource-group "$resource_group" --name "$deployment" \
+  --query properties.outputs --output json)
+
+# Node, not jq: it is the one tool this repository already requires.
+OUTPUTS=$outputs IMAGE_TAG=$image_tag SOURCE="$resource_group/$deployment" \
+  node --input-type=module - "$example" "$out" <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+const [example, out] = process.argv.slice(2);
+const outputs = JSON.parse(process.env.OUTPUTS || '{}') ?? {};
+const keys = readFileSync(example, 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() && !line.trimStart().startsWith('#'))
+  .map((line) => line.slice(0, line.indexOf('=')));
+// ARM returns outputs keyed by name with the case Bicep declared; compare case-insensitively.
+const byName = new Map(Object.entries(outputs).map(([name, output]) => [name.toLowerCase(), output]));
+const lines = [];
+const missing = [];
+for (const key of keys) {
+  const value = key === 'imageTag' ? process.env.IMAGE_TAG : byName.get(key.toLowerCase())?.value;
+  if (typeof value !== 'string' || value === '' || /[\r\n]/.test(value)) missing.push(key);
+  else lines.push(`${key}=${value}`);
+}
+if (missing.length > 0) {
+  console.error(`deployment ${process.env.SOURCE} lacks the output(s): ${missing.join(', ')}`);
+  process.exit(1);
+}
+const header = `# Written by scripts/write-aks-env.sh from deployment ${process.env.SOURCE}. Do not edit.\n`;
+writeFileSync(out, header + lines.join('\n') + '\n');
+console.log(`wrote ${out} (${lines.length} values)`);
+JS
