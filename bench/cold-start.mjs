@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Per service: cold start to ready (process spawn → /healthz/ready answers 200, which includes
+// the first token exchange and a probe of every resource), start to live, idle RSS once ready,
+// and RSS after load. Several runs each, median reported, against the local cloud.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { percentile, record, relaunchTrustingLocalCa, root, startCloud } from './lib.mjs';
+
+await relaunchTrustingLocalCa();
+const RUNS = Number(process.env.RUNS ?? 5);
+const cloud = await startCloud();
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMiB(pid) {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function until(url, started) {
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return performance.now() - started;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function start(name, env) {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [`services/${name}/dist/main.js`], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const liveMs = await until(`${url}/healthz/live`, started);
+  const readyMs = await until(`${url}/healthz/ready`, started);
+  return { child, url, liveMs, readyMs };
+}
+
+async function stop(child) {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const results = {};
+let backendUrl;
+for (const name of ['backend', 'frontend']) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const env = name === 'frontend' ? { ...cloud.env('frontend'), BACKEND_URL: backendUrl } : cloud.env('backend');
+    const service = await start(name, env);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idle = rssMiB(service.child.pid);
+    // Load: 500 requests of the service's busiest read path, 20 at a time.
+    const path = name === 'frontend' ? '/' : '/documents';
+    for (let batch = 0; batch < 25; batch++) {
+      await Promise.all(Array.from({ length: 20 }, () => fetch(`${service.url}${path}`).then((r) => r.arrayBuffer())));
+    }
+    const loaded = rssMiB(service.child.pid);
+    runs.push({ liveMs: service.liveMs, readyMs: service.readyMs, idle, loaded });
+    if (name === 'backend' && i === RUNS - 1) {
+      backendUrl = service.url; // keep the last backend for the frontend's page renders
+      results.backendChild = service.child;
+    } else await stop(service.child);
+  }
+  const median = (key) => percentile(runs.map((r) => r[key]), 50);
+  results[name] = { live: median('liveMs'), ready: median('readyMs'), idle: median('idle'), loaded: median('loaded') };
+  console.log(
+    `${name.padEnd(9)} live ${results[name].live.toFixed(0)} ms, ready ${results[name].ready.toFixed(0)} ms, idle RSS ${results[name].idle.toFixed(0)} MiB, after 500 requests ${results[name].loaded.toFixed(0)} MiB`,
+  );
+}
+await stop(results.backendChild);
+await cloud.stop();
+
+const row = (name) =>
+  `| ${name} | ${results[name].live.toFixed(0)} ms | ${results[name].ready.toFixed(0)} ms | ${results[name].idle.toFixed(0)} MiB | ${results[name].loaded.toFixed(0)} MiB |`;
+const verdict = (name) => {
+  const r = results[name];
+  const notes = [];
+  notes.push(r.ready <= 1500 ? `ready ${r.ready.toFixed(0)} ms ≤ 1.5 s` : `ready missed 1.5 s by ${(r.ready - 1500).toFixed(0)} ms`);
+  notes.push(r.idle <= 120 ? `idle RSS ≤ 120 MB` : `idle RSS over 120 MB by ${(r.idle - 120).toFixed(0)} MiB`);
+  return `- ${name}: ${notes.join('; ')}`;
+};
+record(
+  'cold-start',
+  'Service cold start and memory',
+  `Median of ${RUNS} runs per service, from \`node dist/main.js\` to the endpoint answering 200. Ready includes the first token exchange per audience and a probe of every resource. RSS from /proc after 1 s idle, and after 500 requests (backend \`GET /documents\`, frontend \`GET /\`).
+
+| service | live | ready | idle RSS | RSS after load |
+| --- | ---: | ---: | ---: | ---: |
+${row('backend')}
+${row('frontend')}
+
+Goals (cold start ≤ 1.5 s, idle RSS ≤ 120 MB):
+${verdict('backend')}
+${verdict('frontend')}`,
+);
