@@ -53,6 +53,61 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it('uploads an image with the keyboard only, and shows its SHA-256', async () => {
+    const page = await browser.newPage();
+    await page.goto(stack.frontend.url);
+    const png = Buffer.concat([
+      Buffer.from('89504e470d0a1a0a', 'hex'),
+      Buffer.from('keyboard image bytes'),
+    ]);
+    // Tab from the top of the page to the file input: no mouse, no programmatic focus.
+    for (
+      let i = 0;
+      i < 10 && !(await page.evaluate(() => document.activeElement?.id === 'file'));
+      i++
+    ) {
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('file');
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.keyboard.press('Space'),
+    ]);
+    await chooser.setFiles({ name: 'scan.png', mimeType: 'image/png', buffer: png });
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    const row = page.locator('#documents tr[data-status="processed"]', { hasText: 'scan.png' });
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[1]).toBe('image/png');
+    expect(cells[3]).toBe(`${createHash('sha256').update(png).digest('hex').slice(0, 12)}…`);
+    expect(cells.slice(4, 6)).toEqual(['–', '–']);
+  });
+
+  it('shows why an upload was refused, with JavaScript: too large and wrong type', async () => {
+    const page = await browser.newPage();
+    await page.goto(stack.frontend.url);
+    await page.setInputFiles('#file', {
+      name: 'big.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.alloc(10 * 1024 * 1024 + 1, 'x'),
+    });
+    await page.click('button[type=submit]');
+    await expect
+      .poll(() => page.locator('#upload-status').innerText(), { timeout: 10_000 })
+      .toContain('larger than the 10 MiB limit');
+    await page.setInputFiles('#file', {
+      name: 'tool.exe',
+      mimeType: 'application/x-msdownload',
+      buffer: Buffer.from('MZ'),
+    });
+    await page.click('button[type=submit]');
+    await expect
+      .poll(() => page.locator('#upload-status').innerText(), { timeout: 10_000 })
+      .toContain('application/x-msdownload are not accepted');
+    await expect(page.locator('#documents tr', { hasText: 'big.txt' }).count()).resolves.toBe(0);
+  });
+
   it('uploads without JavaScript: the form posts, redirects and lists the document', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
