@@ -67,6 +67,15 @@ export class CosmosEmulator {
     }
   }
 
+  /** An outage: connections cut, port silent; the data stays until resume(). */
+  suspend(): Promise<void> {
+    return this.proxy.suspend();
+  }
+
+  resume(): Promise<void> {
+    return this.proxy.resume();
+  }
+
   get endpoint(): string {
     return `https://localhost:${this.port}/`;
   }

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 export class LoopbackHttpsServer {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private address?: { port: number; host: string };
 
   constructor(
     private readonly tls: { cert: string; key: string },
@@ -28,7 +29,19 @@ export class LoopbackHttpsServer {
     server.listen(port, host);
     await once(server, 'listening');
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    this.address = { port: (server.address() as AddressInfo).port, host };
+    return this.address.port;
+  }
+
+  /** An outage: connections are cut and the port stops answering, until resume(). */
+  async suspend(): Promise<void> {
+    await this.close();
+  }
+
+  /** Listens again on the same port, as the service would come back at the same address. */
+  async resume(): Promise<void> {
+    if (!this.address || this.server) return;
+    await this.listen(this.address.port, this.address.host);
   }
 
   async close(): Promise<void> {

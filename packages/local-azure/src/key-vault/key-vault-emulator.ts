@@ -63,6 +63,15 @@ export class KeyVaultEmulator {
     return this.server.close();
   }
 
+  /** An outage: connections cut, port silent; the data stays until resume(). */
+  suspend(): Promise<void> {
+    return this.server.suspend();
+  }
+
+  resume(): Promise<void> {
+    return this.server.resume();
+  }
+
   get vaultUrl(): string {
     return `https://${this.options.vaultName}.vault.localhost:${this.port}`;
   }

@@ -97,9 +97,9 @@ export class ServiceBusEmulator {
     );
   }
 
-  async start(): Promise<{ port: number }> {
+  async start(port = this.options.port): Promise<{ port: number }> {
     const server = this.container.listen({
-      port: this.options.port,
+      port,
       host: this.options.host ?? '127.0.0.1',
       transport: 'tls',
       cert: this.options.tls.cert,
@@ -111,10 +111,28 @@ export class ServiceBusEmulator {
     });
     this.server = server;
     const address = server.address();
-    return { port: typeof address === 'object' && address ? address.port : 0 };
+    this.port = typeof address === 'object' && address ? address.port : 0;
+    return { port: this.port };
+  }
+
+  /**
+   * An outage: every connection is cut and the port stops answering; messages and their locks
+   * stay, as a namespace's do, until resume() listens again on the same port.
+   */
+  async suspend(): Promise<void> {
+    await this.closeServer();
+  }
+
+  async resume(): Promise<void> {
+    if (!this.server) await this.start(this.port);
   }
 
   async stop(): Promise<void> {
+    await this.closeServer();
+    for (const queue of this.queues.values()) queue.close();
+  }
+
+  private async closeServer(): Promise<void> {
     for (const connection of this.connections.keys()) {
       try {
         connection.close();
@@ -122,7 +140,6 @@ export class ServiceBusEmulator {
         // already closing
       }
     }
-    for (const queue of this.queues.values()) queue.close();
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -135,6 +152,8 @@ export class ServiceBusEmulator {
     }
     this.connections.clear();
   }
+
+  private port?: number;
 
   stats(queue: string): QueueStats {
     return this.queue(queue).stats();

@@ -17,6 +17,7 @@ const schema = z.object({
   WORKER_MAX_CONCURRENCY: positiveInt(8),
   WORKER_DRAIN_TIMEOUT_MS: positiveInt(25_000),
   WORKER_MAX_LOCK_RENEWAL_MS: positiveInt(300_000),
+  WORKER_RETRY_BUDGET_MS: positiveInt(60_000),
 });
 
 export interface BackendConfig {
@@ -31,6 +32,8 @@ export interface BackendConfig {
   workerMaxConcurrency: number;
   workerDrainTimeoutMs: number;
   workerMaxLockRenewalMs: number;
+  /** How long one delivery retries a transient failure before it is abandoned. */
+  workerRetryBudgetMs: number;
 }
 
 /** Validates the backend's own variables, naming the first bad one in the error. */
@@ -48,5 +51,6 @@ export function loadBackendConfig(env: NodeJS.ProcessEnv): BackendConfig {
     workerMaxConcurrency: c.WORKER_MAX_CONCURRENCY,
     workerDrainTimeoutMs: c.WORKER_DRAIN_TIMEOUT_MS,
     workerMaxLockRenewalMs: c.WORKER_MAX_LOCK_RENEWAL_MS,
+    workerRetryBudgetMs: c.WORKER_RETRY_BUDGET_MS,
   };
 }

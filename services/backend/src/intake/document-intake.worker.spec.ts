@@ -11,6 +11,7 @@ import { DocumentIntakeWorker } from './document-intake.worker.js';
 
 const id = '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
 const config = {
+  workerRetryBudgetMs: 0,
   uploadsContainer: 'uploads',
   documentsQueue: 'documents',
   workerEnabled: true,
@@ -32,7 +33,16 @@ const valid = {
 };
 
 /** Blob, Cosmos and the receiver as the worker sees them, recording what it did to each. */
-function harness(options: { blob?: string | Error; upsert?: Error; complete?: Error } = {}) {
+function harness(
+  options: {
+    blob?: string | Error;
+    upsert?: Error;
+    upsertFailures?: number;
+    complete?: Error;
+    retryBudgetMs?: number;
+  } = {},
+) {
+  let failuresLeft = options.upsertFailures ?? 0;
   const settled: { action: string; reason?: string }[] = [];
   const upserted: DocumentRecord[] = [];
   const blobs = {
@@ -51,6 +61,7 @@ function harness(options: { blob?: string | Error; upsert?: Error; complete?: Er
   const documents = {
     upsert: async (record: DocumentRecord) => {
       if (options.upsert) throw options.upsert;
+      if (failuresLeft-- > 0) throw Object.assign(new Error('Service Unavailable'), { code: 503 });
       upserted.push(record);
     },
   } as unknown as DocumentsRepository;
@@ -68,7 +79,10 @@ function harness(options: { blob?: string | Error; upsert?: Error; complete?: Er
       void settled.push({ action: 'deadLetter', reason: o?.deadLetterReason }),
   };
   const signer = new RecordSigner(keys);
-  const worker = new DocumentIntakeWorker({} as never, blobs as never, documents, signer, config);
+  const worker = new DocumentIntakeWorker({} as never, blobs as never, documents, signer, {
+    ...config,
+    workerRetryBudgetMs: options.retryBudgetMs ?? 0,
+  });
   return { worker, receiver, settled, upserted, signer };
 }
 
@@ -123,6 +137,23 @@ describe('DocumentIntakeWorker.process', () => {
       'abandoned',
     );
     expect(cosmosDown.settled).toEqual([{ action: 'abandon' }]);
+  });
+
+  it('retries a transient failure in place, so a short outage does not spend deliveries', async () => {
+    const h = harness({ upsertFailures: 2, retryBudgetMs: 10_000 });
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('completed');
+    expect(h.settled).toEqual([{ action: 'complete' }]);
+    expect(h.upserted).toHaveLength(1);
+  });
+
+  it('does not retry a refused role: the message is abandoned at once and the failure is visible', async () => {
+    const h = harness({
+      upsert: Object.assign(new Error('Forbidden'), { code: 403 }),
+      retryBudgetMs: 10_000,
+    });
+    const started = Date.now();
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('abandoned');
+    expect(Date.now() - started).toBeLessThan(200);
   });
 
   it('leaves a message whose lock was lost alone: it is already someone else’s', async () => {

@@ -18,6 +18,7 @@ import { DocumentsRepository } from '../documents/documents.repository.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import { DocumentMetadataCalculator } from './document-metadata.calculator.js';
 import { parseDocumentMessage } from './parse-document-message.js';
+import type { DocumentUploadedMessage } from '@wi/contracts';
 
 export type IntakeOutcome = 'completed' | 'dead-lettered' | 'abandoned';
 
@@ -33,6 +34,7 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
   private receiver?: ServiceBusReceiver;
   private subscription?: { close(): Promise<void> };
   private readonly inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
 
   constructor(
     private readonly serviceBus: ServiceBusClient,
@@ -69,6 +71,7 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
 
   /** SIGTERM: stop taking messages, let the ones in hand finish (or time out and be redelivered). */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     if (!this.receiver) return;
     await this.subscription?.close();
     const drained = Promise.allSettled([...this.inFlight]).then(() => true);
@@ -108,17 +111,7 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
     }
     const document = parsed.message;
     try {
-      const metadata = await this.measure(document.blobName, document.contentType);
-      const record = await this.signer.sign({
-        id: document.documentId,
-        fileName: document.fileName,
-        contentType: document.contentType,
-        ...metadata,
-        uploadedAt: document.uploadedAt,
-        processedAt: new Date().toISOString(),
-        status: 'processed',
-      });
-      await this.documents.upsert(record);
+      await this.retryingTransientErrors(() => this.store(document), message.messageId);
       await receiver.completeMessage(message);
       log('completed');
       return 'completed';
@@ -142,6 +135,48 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
     }
   }
 
+  /** Reads the blob, signs the record and upserts it: idempotent, so safe to repeat. */
+  private async store(document: DocumentUploadedMessage): Promise<void> {
+    const metadata = await this.measure(document.blobName, document.contentType);
+    const record = await this.signer.sign({
+      id: document.documentId,
+      fileName: document.fileName,
+      contentType: document.contentType,
+      ...metadata,
+      uploadedAt: document.uploadedAt,
+      processedAt: new Date().toISOString(),
+      status: 'processed',
+    });
+    await this.documents.upsert(record);
+  }
+
+  /**
+   * A dependency that is briefly down (Cosmos, Storage, Key Vault unreachable or throttling) is
+   * retried here, with backoff, while the SDK keeps renewing the message lock: abandoning at once
+   * would spend the queue's five deliveries in seconds and dead-letter good documents during a
+   * short outage. Errors that retrying cannot fix (a missing blob, a refused role) and shutdown
+   * end the retries at once; after the budget the message is abandoned for redelivery.
+   */
+  private async retryingTransientErrors(
+    work: () => Promise<void>,
+    documentId: unknown,
+  ): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await work();
+      } catch (error) {
+        const budgetLeft = this.config.workerRetryBudgetMs - (Date.now() - started);
+        if (!isTransient(error) || this.stopping || budgetLeft < delay) throw error;
+        this.logger.warn(
+          { documentId, attempt, retryInMs: delay, err: describeAzureError(error) },
+          'transient failure; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   private async measure(blobName: string, contentType: string) {
     const blob = this.blobs
       .getContainerClient(this.config.uploadsContainer)
@@ -162,4 +197,13 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
       )
       .finally(() => this.inFlight.delete(work));
   }
+}
+
+/** Worth retrying in place: not a missing blob, and not an identity the resource refuses. */
+function isTransient(error: unknown): boolean {
+  const fields = error as { statusCode?: unknown; code?: unknown };
+  if (fields.statusCode === 404 || fields.statusCode === 401 || fields.statusCode === 403)
+    return false;
+  if (fields.code === 401 || fields.code === 403 || fields.code === 404) return false;
+  return !/AADSTS\d+/.test(String((error as Error)?.message ?? ''));
 }
