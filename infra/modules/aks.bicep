@@ -1,0 +1,194 @@
+// The AKS cluster: the OIDC issuer whose tokens Entra ID trusts, the workload identity webhook
+// that projects those tokens into pods, and Entra ID (not certificates) for people and tools.
+
+import { resourceTags } from 'types.bicep'
+
+@description('Cluster name; also its DNS prefix.')
+param name string
+
+@description('Azure region of the cluster.')
+param location string
+
+@description('Tags for every resource.')
+param tags resourceTags
+
+@description('Kubernetes version; empty takes the region\'s default version.')
+param kubernetesVersion string
+
+@description('VM size of the system node pool, which also runs the two services.')
+param systemNodeVmSize string
+
+@description('Node count of the system node pool.')
+@minValue(1)
+param systemNodeCount int
+
+@description('Registry the kubelet pulls the service images from.')
+param registryName string
+
+@description('Log Analytics workspace (monitoring.bicep) for Container Insights; empty turns the add-on off.')
+param containerInsightsWorkspaceName string
+
+@description('Its data collection rule (monitoring.bicep), associated with the cluster.')
+param containerInsightsRuleName string
+
+@description('Object id of whoever deploys the manifests (azd sets AZURE_PRINCIPAL_ID); empty grants nothing.')
+param deployerPrincipalId string
+
+@description('Principal type of the deployer.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param deployerPrincipalType string
+
+var containerInsights = !empty(containerInsightsWorkspaceName)
+
+var roles = {
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+  // Kubernetes data actions on every namespace. With local accounts disabled, Azure RBAC is the
+  // only way into the API server, and Owner of the resource group carries no Kubernetes data actions.
+  aksRbacClusterAdmin: 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'
+}
+
+resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
+  name: name
+  location: location
+  tags: tags
+  sku: {
+    name: 'Base'
+    tier: 'Free'
+  }
+  // The control plane's own identity (load balancers, disks). Workloads never use it.
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    dnsPrefix: name
+    kubernetesVersion: empty(kubernetesVersion) ? null : kubernetesVersion
+    enableRBAC: true
+    // The issuer publishes /.well-known/openid-configuration and the JWKS that Entra ID uses to
+    // verify service-account tokens; its URL is what every federated credential names.
+    oidcIssuerProfile: {
+      enabled: true
+    }
+    securityProfile: {
+      // The mutating webhook: for pods labelled azure.workload.identity/use=true it projects a
+      // token for audience api://AzureADTokenExchange and sets AZURE_CLIENT_ID (from the service
+      // account annotation), AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST.
+      workloadIdentity: {
+        enabled: true
+      }
+    }
+    // Managed Entra integration with Azure RBAC for Kubernetes authorization, and no local
+    // (certificate) accounts: `az aks get-credentials --admin` is refused, every kubectl call is an
+    // Entra identity checked against Azure role assignments.
+    aadProfile: {
+      managed: true
+      enableAzureRBAC: true
+      tenantID: tenant().tenantId
+    }
+    disableLocalAccounts: true
+    networkProfile: {
+      // Azure CNI overlay: pods get addresses from a private overlay range, not from the VNet.
+      networkPlugin: 'azure'
+      networkPluginMode: 'overlay'
+      // Cilium (eBPF) as dataplane and network policy engine: the overlay's default-deny
+      // NetworkPolicies are enforced.
+      networkDataplane: 'cilium'
+      networkPolicy: 'cilium'
+      podCidr: '10.244.0.0/16'
+      serviceCidr: '10.0.0.0/16'
+      dnsServiceIP: '10.0.0.10'
+      loadBalancerSku: 'standard'
+      outboundType: 'loadBalancer'
+    }
+    agentPoolProfiles: [
+      {
+        name: 'system'
+        mode: 'System'
+        count: systemNodeCount
+        vmSize: systemNodeVmSize
+        osType: 'Linux'
+        osSKU: 'AzureLinux'
+        type: 'VirtualMachineScaleSets'
+        maxPods: 110
+        upgradeSettings: {
+          maxSurge: '33%'
+        }
+      }
+    ]
+    // The application routing add-on (managed NGINX): serves the frontend's Ingress, class
+    // webapprouting.kubernetes.azure.com, from the namespace app-routing-system.
+    ingressProfile: {
+      webAppRouting: {
+        enabled: true
+      }
+    }
+    autoUpgradeProfile: {
+      upgradeChannel: 'patch'
+      nodeOSUpgradeChannel: 'NodeImage'
+    }
+    addonProfiles: !containerInsights
+      ? {}
+      : {
+          // Container Insights, sending with the add-on's managed identity (useAADAuth) because
+          // the workspace has local (shared key) auth disabled.
+          omsagent: {
+            enabled: true
+            config: {
+              logAnalyticsWorkspaceResourceID: workspace.id
+              useAADAuth: 'true'
+            }
+          }
+        }
+  }
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
+  name: registryName
+}
+
+// The kubelet identity (created by AKS in the node resource group) pulls images: AcrPull on this
+// registry only, so no imagePullSecret exists anywhere.
+resource kubeletAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: registry
+  name: guid(registry.id, cluster.id, roles.acrPull)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+    principalId: cluster.properties.identityProfile.kubeletidentity.objectId
+    principalType: 'ServicePrincipal'
+    description: 'AKS kubelet pulls the service images'
+  }
+}
+
+resource deployerClusterAdmin 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  scope: cluster
+  name: guid(cluster.id, deployerPrincipalId, roles.aksRbacClusterAdmin)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.aksRbacClusterAdmin)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    description: 'Deployer applies the manifests (Namespace, ServiceAccounts, ...) with kubectl'
+  }
+}
+
+// Ties the monitoring add-on on this cluster to its data collection rule (streams, destination).
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' existing = if (containerInsights) {
+  name: containerInsightsWorkspaceName
+}
+
+resource containerInsightsRule 'Microsoft.Insights/dataCollectionRules@2024-03-11' existing = if (containerInsights) {
+  name: containerInsightsRuleName
+}
+
+resource containerInsightsAssociation 'Microsoft.Insights/dataCollectionRuleAssociations@2024-03-11' = if (containerInsights) {
+  scope: cluster
+  name: 'ContainerInsightsExtension'
+  properties: {
+    dataCollectionRuleId: containerInsightsRule.id
+    description: 'Container Insights for this cluster'
+  }
+}
+
+@description('Cluster name, for az aks get-credentials.')
+output name string = cluster.name
+
+@description('OIDC issuer URL: the `iss` of every service-account token, and the issuer of every federated credential.')
+output oidcIssuerUrl string = cluster.properties.oidcIssuerProfile.issuerURL

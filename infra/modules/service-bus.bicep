@@ -1,0 +1,64 @@
+// Service Bus namespace with Entra ID only (no SAS keys) and the `documents` queue: peek-lock,
+// redelivery up to maxDeliveryCount, then the dead-letter queue, which also receives expired messages.
+
+import { resourceTags } from 'types.bicep'
+
+@description('Namespace name: globally unique, 6-50 characters.')
+@minLength(6)
+@maxLength(50)
+param name string
+
+@description('Azure region of the namespace.')
+param location string
+
+@description('Tags for every resource.')
+param tags resourceTags
+
+@description('The queue the frontend sends document.uploaded to and the backend receives from.')
+param queueName string
+
+@description('Deliveries before a message is dead-lettered; the local emulator uses the same number.')
+@minValue(5)
+@maxValue(10)
+param maxDeliveryCount int
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
+  name: name
+  location: location
+  tags: tags
+  sku: {
+    // Standard: Basic has no duplicate detection or transactions, which a forked app may want.
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    // SAS keys (RootManageSharedAccessKey and any other) are rejected: Entra tokens only.
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
+  parent: namespace
+  name: queueName
+  properties: {
+    // The backend renews the lock while it works on a message; one minute per lock.
+    lockDuration: 'PT1M'
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: 'P14D'
+    maxSizeInMegabytes: 1024
+    requiresSession: false
+    requiresDuplicateDetection: false
+    enablePartitioning: false
+  }
+}
+
+// serviceBusEndpoint is https://<name>.servicebus.windows.net:443/; the SDK wants the bare host,
+// taken from the endpoint rather than typed, so other clouds work too.
+@description('Fully qualified namespace (<name>.servicebus.windows.net): AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE.')
+output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '://')[1], ':')[0]
+
+@description('Queue name, once created.')
+output queueName string = queue.name

@@ -1,0 +1,88 @@
+// The shape of infra/identities.json, as Bicep types. main.bicep loads the file into a variable
+// of type `identitiesFile`, so `bicep build` refuses a file whose shape the templates cannot use
+// (a misspelt scope kind, a missing role id) before anything reaches Azure. The JSON Schema next to
+// the file (identities.schema.json) says the same for editors and for the local cloud.
+
+@export()
+@discriminator('resource')
+@description('Where a role applies: one blob container, one queue, one secret, or one Cosmos DB database (or container).')
+type roleScope = storageScope | serviceBusScope | keyVaultScope | cosmosScope
+
+@export()
+type storageScope = {
+  resource: 'storage'
+  @minLength(3)
+  container: string
+}
+
+@export()
+type serviceBusScope = {
+  resource: 'serviceBus'
+  queue: string
+}
+
+@export()
+type keyVaultScope = {
+  resource: 'keyVault'
+  secret: string
+}
+
+@export()
+type cosmosScope = {
+  resource: 'cosmos'
+  database: string
+  @description('Optional: narrows a Cosmos DB data-plane role from the database to one container.')
+  container: string?
+}
+
+@export()
+type roleAssignment = {
+  @description('Display name of the built-in role; documentation only, the id is what Azure uses.')
+  role: string
+  @description('Built-in role definition GUID (Azure RBAC), or the Cosmos DB SQL role definition GUID for cosmos scopes.')
+  roleDefinitionId: string
+  scope: roleScope
+}
+
+@export()
+type federatedCredential = {
+  name: string
+  @description('"aks-oidc-issuer" means the issuer URL of the cluster this template creates; any other value is used as is.')
+  issuer: string
+  @description('system:serviceaccount:<namespace>:<name>: the `sub` claim of the projected service-account token.')
+  subject: string
+  audiences: string[]
+}
+
+@export()
+type serviceIdentity = {
+  service: string
+  managedIdentityName: string
+  serviceAccount: {
+    namespace: string
+    name: string
+  }
+  federatedCredential: federatedCredential
+  roleAssignments: roleAssignment[]
+}
+
+@export()
+type identitiesFile = {
+  '$schema': string?
+  namespace: string
+  identities: serviceIdentity[]
+}
+
+@export()
+@description('Resource tags: string values only.')
+type resourceTags = {
+  *: string
+}
+
+@export()
+@description('A managed identity as created in Azure: what role assignments and outputs need.')
+type createdIdentity = {
+  service: string
+  clientId: string
+  principalId: string
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Everything `azd up` does, with the Azure CLI and kubectl only: provisions infra/main.bicep into
+# a resource group, then deploys the services (scripts/deploy-app.sh). Safe to run again: the
+# deployment is incremental, the Key Vault keys are kept once they exist, the manifests are applied.
+#
+#   az login
+#   scripts/deploy-aks.sh [resource-group] [location]
+#
+# Environment (all optional):
+#   AZURE_RESOURCE_GROUP       default rg-doc-intake (or the first argument)
+#   AZURE_LOCATION             default swedencentral (or the second argument); must offer AKS,
+#                              Cosmos DB serverless and federated credentials
+#   AZURE_ENV_NAME             default doc-intake: names the cluster, seeds the unique names
+#   ENABLE_CONTAINER_INSIGHTS  true adds Log Analytics and Container Insights
+#   WRITE_SECRETS              true rotates both Key Vault keys (default: only when missing)
+#   IMAGE_TAG, IMAGE_BUILDER, FIC_WAIT_SECONDS: see scripts/deploy-app.sh
+set -euo pipefail
+. "$(dirname "$0")/deploy-common.sh"
+
+export AZURE_RESOURCE_GROUP=${1:-${AZURE_RESOURCE_GROUP:-rg-doc-intake}}
+export AZURE_LOCATION=${2:-${AZURE_LOCATION:-swedencentral}}
+export AZURE_ENV_NAME=${AZURE_ENV_NAME:-doc-intake}
+need az 'Install the Azure CLI: https://aka.ms/install-azure-cli'
+
+say 'Checking the Azure CLI sign-in'
+az account show --query '{subscription:name, id:id, tenant:tenantId, user:user.name}' --output table \
+  || die 'run `az login` (and `az account set --subscription ...`) first'
+
+# infra/main.bicepparam reads these: whoever runs this gets cluster admin through Azure RBAC, since
+# the cluster has no local accounts.
+read -r AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE < <(deployer_principal)
+export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE
+printf '  deployer %s (%s)\n' "$AZURE_PRINCIPAL_ID" "$AZURE_PRINCIPAL_TYPE" >&2
+
+say "Resource group $AZURE_RESOURCE_GROUP in $AZURE_LOCATION"
+run az group create --name "$AZURE_RESOURCE_GROUP" --location "$AZURE_LOCATION" \
+  --tags "azd-env-name=$AZURE_ENV_NAME" --only-show-errors --output none
+
+# Writing a secret creates a new version, i.e. rotates the key; keep the keys that exist.
+if [ -z "${WRITE_SECRETS:-}" ]; then
+  vault=''
+  if az deployment group show --resource-group "$AZURE_RESOURCE_GROUP" --name main --output none 2>/dev/null; then
+    vault=$(deployment_output "$AZURE_RESOURCE_GROUP" main keyVaultName 2>/dev/null || true)
+  fi
+  WRITE_SECRETS=$(write_secrets_setting "$AZURE_RESOURCE_GROUP" "$vault")
+fi
+export WRITE_SECRETS
+printf '  write Key Vault secrets: %s\n' "$WRITE_SECRETS" >&2
+
+say 'Provisioning infra/main.bicep (about 10 minutes the first time: the cluster)'
+run az deployment group create --resource-group "$AZURE_RESOURCE_GROUP" --name main \
+  --parameters "$repo_root/infra/main.bicepparam" --only-show-errors --output none
+
+DEPLOYMENT_NAME=main exec "$repo_root/scripts/deploy-app.sh"

@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ArmObject, show } from './support/arm-expression.js';
+import { created, single } from './support/arm-deployment.js';
+import { skipBicepTests } from './support/bicep-cli.js';
+import { resourceTypes as types } from './support/identity-checks.js';
+import { everythingOn, infraUnderTest, type InfraUnderTest } from './support/infra-deployment.js';
+
+/**
+ * What "local auth disabled" means per resource type. A type the template starts to deploy that
+ * is in neither list fails the test until someone decides which list it belongs in.
+ */
+const entraOnly: Record<string, (properties: ArmObject) => unknown> = {
+  'Microsoft.Storage/storageAccounts': (p) => ({
+    allowSharedKeyAccess: p.allowSharedKeyAccess,
+    allowBlobPublicAccess: p.allowBlobPublicAccess,
+  }),
+  'Microsoft.ServiceBus/namespaces': (p) => ({ disableLocalAuth: p.disableLocalAuth }),
+  'Microsoft.DocumentDB/databaseAccounts': (p) => ({
+    disableLocalAuth: p.disableLocalAuth,
+    disableKeyBasedMetadataWriteAccess: p.disableKeyBasedMetadataWriteAccess,
+  }),
+  'Microsoft.ContainerRegistry/registries': (p) => ({ adminUserEnabled: p.adminUserEnabled }),
+  'Microsoft.KeyVault/vaults': (p) => ({ enableRbacAuthorization: p.enableRbacAuthorization }),
+  'Microsoft.ContainerService/managedClusters': (p) => ({
+    disableLocalAccounts: p.disableLocalAccounts,
+  }),
+  'Microsoft.OperationalInsights/workspaces': (p) => ({
+    disableLocalAuth: (p.features as ArmObject | undefined)?.disableLocalAuth,
+  }),
+};
+const expected: Record<string, unknown> = {
+  'Microsoft.Storage/storageAccounts': {
+    allowSharedKeyAccess: false,
+    allowBlobPublicAccess: false,
+  },
+  'Microsoft.ServiceBus/namespaces': { disableLocalAuth: true },
+  'Microsoft.DocumentDB/databaseAccounts': {
+    disableLocalAuth: true,
+    disableKeyBasedMetadataWriteAccess: true,
+  },
+  'Microsoft.ContainerRegistry/registries': { adminUserEnabled: false },
+  'Microsoft.KeyVault/vaults': { enableRbacAuthorization: true },
+  'Microsoft.ContainerService/managedClusters': { disableLocalAccounts: true },
+  'Microsoft.OperationalInsights/workspaces': { disableLocalAuth: true },
+};
+/** Types with no credential of their own: children, identities, grants, monitoring rules. */
+const noOwnCredential = new Set([
+  'Microsoft.Resources/deployments',
+  'Microsoft.ManagedIdentity/userAssignedIdentities',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',
+  'Microsoft.Authorization/roleAssignments',
+  'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases',
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+  'Microsoft.Storage/storageAccounts/blobServices',
+  'Microsoft.Storage/storageAccounts/blobServices/containers',
+  'Microsoft.ServiceBus/namespaces/queues',
+  'Microsoft.KeyVault/vaults/secrets',
+  'Microsoft.Insights/dataCollectionRules',
+  'Microsoft.Insights/dataCollectionRuleAssociations',
+]);
+
+describe.skipIf(skipBicepTests)('no keys: local auth off, no key or secret in the template', () => {
+  let infra: InfraUnderTest;
+  beforeAll(async () => {
+    infra = await infraUnderTest();
+  });
+
+  it('has every resource accept Entra ID only', () => {
+    const deployed = infra.deployment.resources.filter((r) => !r.existing);
+    for (const resource of deployed) {
+      const check = entraOnly[resource.type];
+      if (check) expect(check(resource.properties), resource.id).toEqual(expected[resource.type]);
+      else expect(noOwnCredential.has(resource.type), `${resource.type}: which list?`).toBe(true);
+    }
+    // Every type with a local credential is actually deployed (the lists are not stale).
+    const types = new Set(deployed.map((r) => r.type));
+    expect(Object.keys(entraOnly).filter((type) => !types.has(type))).toEqual([]);
+  });
+
+  it('calls no listKeys()/list*() and holds no connection string, account key or SAS', () => {
+    for (const [file, text] of infra.compiled.texts) {
+      expect(text, file).not.toMatch(/\blist[A-Z]\w*\(/);
+      expect(text, file).not.toMatch(
+        /connectionString|AccountKey=|SharedAccessKey|SharedAccessSignature|primaryKey|primaryMasterKey/i,
+      );
+    }
+  });
+
+  it('writes the Key Vault secrets with values generated at deployment time, never literals', () => {
+    const secrets = created(infra.deployment, 'Microsoft.KeyVault/vaults/secrets');
+    expect(secrets.map((s) => s.name.split('/')[1]).sort()).toEqual([
+      'backend-signing-key',
+      'frontend-session-key',
+    ]);
+    for (const secret of secrets) {
+      // Two newGuid() stand-ins with their dashes removed: generated, 244 random bits in Azure.
+      expect(secret.properties.value, secret.name).toMatch(/^newGuid#\d+newGuid#\d+$/);
+    }
+    const parameters = infra.compiled.main.parameters as Record<string, ArmObject>;
+    for (const name of ['frontendSessionKey', 'backendSigningKey']) {
+      expect(parameters[name]).toMatchObject({
+        type: 'securestring',
+        defaultValue: "[replace(format('{0}{1}', newGuid(), newGuid()), '-', '')]",
+      });
+    }
+    const keyVaultModule = JSON.parse(
+      infra.compiled.texts.get('modules/key-vault.json')!,
+    ) as ArmObject;
+    expect((keyVaultModule.parameters as Record<string, ArmObject>).secretValues!.type).toBe(
+      'secureObject',
+    );
+  });
+
+  it('leaves existing secrets alone when writeSecrets is false, and still scopes their roles to them', async () => {
+    const { deployment } = await infraUnderTest({ ...everythingOn, writeSecrets: false });
+    expect(created(deployment, 'Microsoft.KeyVault/vaults/secrets')).toEqual([]);
+    const vault = single(deployment, types.keyVault).id;
+    const scopes = created(deployment, types.roleAssignment)
+      .map((r) => r.scope)
+      .filter((scope) => scope?.startsWith(`${vault}/secrets/`));
+    expect(scopes).toHaveLength(2);
+  });
+
+  it('keeps secret values out of every output', () => {
+    expect(show(infra.deployment.outputs)).not.toContain('newGuid');
+  });
+
+  it('protects the vault: soft delete and purge protection', () => {
+    expect(single(infra.deployment, types.keyVault).properties).toMatchObject({
+      enableSoftDelete: true,
+      enablePurgeProtection: true,
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { LOCAL_RESOURCES } from '@wi/local-azure';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ArmObject, show } from './support/arm-expression.js';
+import { created, runtimeReference, single } from './support/arm-deployment.js';
+import { skipBicepTests } from './support/bicep-cli.js';
+import { identityResource, resourceTypes as types } from './support/identity-checks.js';
+import { infraUnderTest, type InfraUnderTest, testTarget } from './support/infra-deployment.js';
+
+/** The keys of the overlay's env file (agreed with the Kustomize overlay), one per output. */
+const overlayKeys = [
+  'frontendClientId',
+  'backendClientId',
+  'tenantId',
+  'keyVaultUrl',
+  'storageBlobEndpoint',
+  'serviceBusFullyQualifiedNamespace',
+  'cosmosEndpoint',
+  'acrLoginServer',
+  'oidcIssuerUrl',
+  'uploadsContainer',
+  'documentsQueue',
+  'cosmosDatabase',
+  'cosmosContainer',
+  'namespace',
+];
+
+describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
+  let infra: InfraUnderTest;
+  beforeAll(async () => {
+    infra = await infraUnderTest();
+  });
+
+  it('give the overlay every value it needs, under the agreed names, from the resources themselves', () => {
+    const outputs = infra.deployment.outputs;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(overlayKeys));
+    const ref = (type: string, path: string) =>
+      show(runtimeReference(single(infra.deployment, type).id, path));
+    const clientId = (service: string) => {
+      const identity = infra.identities.identities.find((i) => i.service === service)!;
+      return show(runtimeReference(identityResource(infra.deployment, identity).id, 'clientId'));
+    };
+    expect(Object.fromEntries(overlayKeys.map((key) => [key, show(outputs[key]!)]))).toEqual({
+      frontendClientId: clientId('frontend'),
+      backendClientId: clientId('backend'),
+      tenantId: `'${testTarget().tenantId}'`,
+      keyVaultUrl: ref(types.keyVault, 'vaultUri'),
+      storageBlobEndpoint: ref(types.storageAccount, 'primaryEndpoints.blob'),
+      serviceBusFullyQualifiedNamespace: expect.stringContaining(
+        ref(types.serviceBus, 'serviceBusEndpoint'),
+      ),
+      cosmosEndpoint: ref(types.cosmos, 'documentEndpoint'),
+      acrLoginServer: ref('Microsoft.ContainerRegistry/registries', 'loginServer'),
+      oidcIssuerUrl: ref(types.cluster, 'oidcIssuerProfile.issuerURL'),
+      uploadsContainer: `'${LOCAL_RESOURCES.uploadsContainer}'`,
+      documentsQueue: `'${LOCAL_RESOURCES.documentsQueue}'`,
+      cosmosDatabase: `'${LOCAL_RESOURCES.cosmosDatabase}'`,
+      cosmosContainer: `'${LOCAL_RESOURCES.cosmosContainer}'`,
+      namespace: `'${infra.identities.namespace}'`,
+    });
+  });
+
+  it('turn the namespace endpoint Azure returns into the bare host the Service Bus SDK wants', async () => {
+    const { deployment } = await infraUnderTest(undefined, (resource) =>
+      resource.type === types.serviceBus
+        ? { serviceBusEndpoint: `https://${resource.name}.servicebus.windows.net:443/` }
+        : undefined,
+    );
+    expect(deployment.outputs.serviceBusFullyQualifiedNamespace).toMatch(
+      /^sb-[a-z0-9]+\.servicebus\.windows\.net$/,
+    );
+  });
+
+  it('create the names and settings the services and the local cloud use', () => {
+    const queue = single(infra.deployment, 'Microsoft.ServiceBus/namespaces/queues');
+    expect(queue.name.split('/')[1]).toBe(LOCAL_RESOURCES.documentsQueue);
+    expect(queue.properties).toMatchObject({
+      maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount,
+      deadLetteringOnMessageExpiration: true,
+    });
+    const blobContainer = single(
+      infra.deployment,
+      'Microsoft.Storage/storageAccounts/blobServices/containers',
+    );
+    expect(blobContainer.name.split('/')[2]).toBe(LOCAL_RESOURCES.uploadsContainer);
+    expect(blobContainer.properties.publicAccess).toBe('None');
+
+    const cosmosContainer = single(
+      infra.deployment,
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+    );
+    expect(cosmosContainer.name.split('/').slice(1)).toEqual([
+      LOCAL_RESOURCES.cosmosDatabase,
+      LOCAL_RESOURCES.cosmosContainer,
+    ]);
+    expect((cosmosContainer.properties.resource as ArmObject).partitionKey).toMatchObject({
+      paths: [LOCAL_RESOURCES.cosmosPartitionKey],
+    });
+    expect(single(infra.deployment, types.cosmos).properties.capabilities).toEqual([
+      { name: 'EnableServerless' },
+    ]);
+
+    const secrets = created(infra.deployment, 'Microsoft.KeyVault/vaults/secrets').map(
+      (s) => s.name.split('/')[1],
+    );
+    expect(secrets.sort()).toEqual([...LOCAL_RESOURCES.secrets].sort());
+  });
+});

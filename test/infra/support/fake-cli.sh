@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Stand-in for az, kubectl, kubelogin and curl (installed under those names on PATH by
+# test/infra/deploy-scripts.test.ts): logs each call to $FAKE_LOG and answers like a first
+# deployment would. $FAKE_STATE holds what "Azure" remembers between runs.
+set -euo pipefail
+tool=$(basename "$0")
+printf '%s %s\n' "$tool" "$*" >>"$FAKE_LOG"
+args=" $* "
+
+outputs_json() {
+  cat <<'JSON'
+{
+  "tenantId": { "type": "String", "value": "99999999-8888-7777-6666-555555555555" },
+  "frontendClientId": { "type": "String", "value": "11111111-aaaa-4bbb-8ccc-000000000001" },
+  "backendClientId": { "type": "String", "value": "11111111-aaaa-4bbb-8ccc-000000000002" },
+  "acrLoginServer": { "type": "String", "value": "acrtest.azurecr.io" },
+  "keyVaultUrl": { "type": "String", "value": "https://kv-test.vault.azure.net/" },
+  "storageBlobEndpoint": { "type": "String", "value": "https://sttest.blob.core.windows.net/" },
+  "serviceBusFullyQualifiedNamespace": { "type": "String", "value": "sb-test.servicebus.windows.net" },
+  "cosmosEndpoint": { "type": "String", "value": "https://cosmos-test.documents.azure.com:443/" },
+  "oidcIssuerUrl": { "type": "String", "value": "https://swedencentral.oic.prod-aks.azure.com/t/c/" },
+  "uploadsContainer": { "type": "String", "value": "uploads" },
+  "documentsQueue": { "type": "String", "value": "documents" },
+  "cosmosDatabase": { "type": "String", "value": "intake" },
+  "cosmosContainer": { "type": "String", "value": "documents" },
+  "namespace": { "type": "String", "value": "doc-intake" }
+}
+JSON
+}
+
+case "$tool" in
+  az)
+    case "$args" in
+      *' account show --query user.type '*) echo user ;;
+      *' account show '*) echo 'fake subscription' ;;
+      *' ad signed-in-user show '*) echo deployer-object-id ;;
+      *' deployment group create '*) touch "$FAKE_STATE/deployed" ;;
+      *' deployment group list '*) [ -f "$FAKE_STATE/deployed" ] && echo main ;;
+      *' deployment group show '*'--output none'*) [ -f "$FAKE_STATE/deployed" ] ;;
+      *'keyVaultName.value'*) echo kv-test ;;
+      *'aksClusterName.value, acrName.value'*)
+        printf 'aks-doc-intake\tacrtest\tdoc-intake\t99999999-8888-7777-6666-555555555555\t11111111-aaaa-4bbb-8ccc-000000000001\t11111111-aaaa-4bbb-8ccc-000000000002\n' ;;
+      *' --query properties.outputs --output json '*) outputs_json ;;
+      *' resource show '*) [ -f "$FAKE_STATE/deployed" ] ;;
+      *'endpoints.activeDirectory'*) echo https://login.microsoftonline.com ;;
+      *'endpoints.resourceManager'*) echo https://management.azure.com/ ;;
+      *) ;;
+    esac
+    ;;
+  kubectl)
+    case "$args" in
+      *' auth can-i '*) echo yes ;;
+      *' create token '*) echo 'eyJhbGciOiJSUzI1NiJ9.service-account-token.signature' ;;
+      *' get deployments '*) printf 'deployment.apps/backend\ndeployment.apps/frontend\n' ;;
+      *) ;;
+    esac
+    ;;
+  kubelogin) ;;
+  curl)
+    # The first exchange of each run fails as an unpropagated credential does; later ones succeed.
+    output=''
+    while [ $# -gt 0 ]; do
+      [ "$1" = --output ] && output=$2
+      shift
+    done
+    if [ ! -f "$FAKE_STATE/exchanged" ]; then
+      touch "$FAKE_STATE/exchanged"
+      echo '{"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found"}' >"$output"
+      printf 401
+    else
+      echo '{"access_token":"secret-access-token"}' >"$output"
+      printf 200
+    fi
+    ;;
+esac
