@@ -4,21 +4,11 @@
 // and RSS after load. Several runs each, median reported, against the local cloud.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { percentile, record, relaunchTrustingLocalCa, root, startCloud } from './lib.mjs';
+import { freePort, percentile, record, relaunchTrustingLocalCa, root, startCloud } from './lib.mjs';
 
 await relaunchTrustingLocalCa();
 const RUNS = Number(process.env.RUNS ?? 5);
 const cloud = await startCloud();
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function rssMiB(pid) {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
