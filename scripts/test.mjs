@@ -19,7 +19,8 @@ const vitest = spawn(
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${report}`,
-    ...process.argv.slice(2),
+    // `pnpm test -- x` passes a literal `--`, which would make Vitest ignore the filter after it.
+    ...process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
   ],
   { cwd: root, stdio: 'inherit' },
 );

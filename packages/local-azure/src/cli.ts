@@ -35,12 +35,27 @@ async function main(): Promise<void> {
     process.exit(values.help ? 0 : 64);
   }
   const stateDir = resolve(values['state-dir']);
-  const cloud = await LocalCloud.start({
+  // Ctrl-C during start-up stops whatever has started, rather than killing the process mid-way.
+  let cloud: LocalCloud | undefined;
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    if (!cloud) return; // still starting: stopped right after start returns
+    await cloud.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  cloud = await LocalCloud.start({
     stateDir,
     identitiesFile: resolve(values.identities),
     persist: true,
     log: values.verbose ? (event) => console.log(JSON.stringify(event)) : undefined,
   });
+  if (stopping) {
+    await cloud.stop();
+    process.exit(0);
+  }
   const envDir = join(stateDir, 'env');
   await mkdir(envDir, { recursive: true });
   for (const identity of cloud.identities.identities) {
@@ -54,12 +69,6 @@ async function main(): Promise<void> {
   console.log(
     `local cloud ready; issuer ${cloud.sts.issuerUrl}, authority ${cloud.sts.authorityHost} (Ctrl-C stops)`,
   );
-  const stop = async () => {
-    await cloud.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,441 @@
+// The docs-command check: every shell command in README.md and docs/*.md (fenced sh/bash blocks,
+// and the README's command table) is either run here, exercised by another test or by CI (named
+// below, with the text that proves it), or needs an Azure subscription (listed one by one). A
+// command that is none of these fails the first test, so the docs cannot rot unnoticed.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_PORTS, type LocalCloud, localClientId } from '@wi/local-azure';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipKubectlTests } from '../k8s/support/k8s.js';
+import { freePort, startLocalCloud, waitForOk } from '../support/local-stack.js';
+import { type DocCommand, docCommands, repoRoot } from './support/markdown.js';
+
+interface Evidence {
+  /** A repository file that runs the command (or what it runs)... */
+  file: string;
+  /** ...shown by this text in it. */
+  contains: string;
+}
+
+type Entry = { pattern: RegExp } & (
+  | { how: 'run here'; test: string }
+  | { how: 'exercised in CI'; by: Evidence[]; note?: string }
+  | { how: 'needs a subscription'; why: string }
+);
+
+const SUBSCRIPTION = 'talks to Azure or to a cluster in Azure';
+
+/** Every command the docs may contain, and how it is known to work. */
+const allowlist: Entry[] = [
+  // README quickstart
+  {
+    pattern: /^corepack pnpm install$/,
+    how: 'exercised in CI',
+    by: [{ file: '.ci/run', contains: 'pnpm install --frozen-lockfile' }],
+    note: 'CI calls pnpm directly (its registry mirror fails Corepack’s signature check)',
+  },
+  { pattern: /^corepack pnpm dev$/, how: 'run here', test: 'pnpm dev' },
+  {
+    pattern: /^corepack pnpm test$/,
+    how: 'exercised in CI',
+    by: [{ file: '.ci/run', contains: '\npnpm test\n' }],
+  },
+  // README: deploy
+  { pattern: /^az login$/, how: 'needs a subscription', why: SUBSCRIPTION },
+  { pattern: /^azd auth login$/, how: 'needs a subscription', why: SUBSCRIPTION },
+  { pattern: /^azd up$/, how: 'needs a subscription', why: SUBSCRIPTION },
+  {
+    pattern: /^scripts\/deploy-aks\.sh rg-doc-intake swedencentral$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/infra/deploy-scripts.test.ts', contains: "'scripts/deploy-aks.sh'" }],
+    note: 'against stand-ins for az, kubectl, kubelogin and curl',
+  },
+  // README: other commands
+  {
+    pattern: /^pnpm build$/,
+    how: 'exercised in CI',
+    by: [
+      { file: 'package.json', contains: '"test": "pnpm build && node scripts/test.mjs"' },
+      { file: '.ci/run', contains: '\npnpm test\n' },
+    ],
+  },
+  {
+    pattern: /^pnpm typecheck$/,
+    how: 'exercised in CI',
+    by: [{ file: '.ci/run', contains: '\npnpm typecheck\n' }],
+  },
+  {
+    pattern: /^pnpm lint$/,
+    how: 'exercised in CI',
+    by: [{ file: '.ci/run', contains: '\npnpm lint\n' }],
+  },
+  { pattern: /^pnpm test test\/integration$/, how: 'run here', test: 'pnpm test <filter>' },
+  { pattern: /^pnpm check:wiring$/, how: 'run here', test: 'pnpm check:wiring' },
+  // docs/forking.md
+  {
+    pattern: /^node packages\/local-azure\/dist\/cli\.js schema$/,
+    how: 'run here',
+    test: 'local-azure schema',
+  },
+  {
+    pattern: /^mkdir -p k8s\/base\/reporter$|^sed 's\/backend\/reporter\/g' k8s\/base\/backend\//,
+    how: 'exercised in CI',
+    by: [
+      { file: 'test/docs/forking.test.ts', contains: "snippet(guide, 'copy-backend-manifests')" },
+    ],
+    note: 'run as written, on a copy of k8s/',
+  },
+  {
+    pattern: /^node --input-type=module -e "import \{ localClientId \}/,
+    how: 'run here',
+    test: 'localClientId',
+  },
+  // docs/troubleshooting.md: diagnostics
+  {
+    pattern: /^kubectl describe pod --namespace doc-intake /,
+    how: 'needs a subscription',
+    why: SUBSCRIPTION,
+  },
+  {
+    pattern: /^kubectl get pods --namespace doc-intake /,
+    how: 'needs a subscription',
+    why: SUBSCRIPTION,
+  },
+  {
+    pattern: /^kubectl exec --namespace doc-intake deploy\/backend -- /,
+    how: 'needs a subscription',
+    why: SUBSCRIPTION,
+  },
+  {
+    pattern: /^kubectl rollout restart deployment --namespace doc-intake$/,
+    how: 'needs a subscription',
+    why: SUBSCRIPTION,
+  },
+  {
+    pattern: /^az identity federated-credential list /,
+    how: 'needs a subscription',
+    why: SUBSCRIPTION,
+  },
+  { pattern: /^az aks show /, how: 'needs a subscription', why: SUBSCRIPTION },
+  { pattern: /^az role assignment list /, how: 'needs a subscription', why: SUBSCRIPTION },
+  {
+    pattern: /^az cosmosdb sql role assignment list /,
+    how: 'needs a subscription',
+    why: SUBSCRIPTION,
+  },
+  {
+    pattern: /^node -e '.*' < \.local-azure\/tokens\/backend\/azure-identity-token$/,
+    how: 'run here',
+    test: 'decode the local token',
+  },
+  // docs/containers.md
+  {
+    pattern: /^scripts\/docker-build\.sh( (frontend|backend|local-cloud))*$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/containers/support.ts', contains: "'scripts/docker-build.sh'" }],
+  },
+  {
+    pattern: /^docker build --build-arg SERVICE=backend -t doc-intake-backend \.$/,
+    how: 'exercised in CI',
+    by: [
+      { file: 'test/containers/support.ts', contains: "'scripts/docker-build.sh'" },
+      { file: 'scripts/docker-build.sh', contains: '--build-arg "SERVICE=$target"' },
+    ],
+    note: 'by scripts/docker-build.sh, with its extra flags',
+  },
+  {
+    pattern: /^pnpm local-azure start --state-dir \S+$/,
+    how: 'run here',
+    test: 'local-azure start',
+  },
+  {
+    pattern: /^chmod 644 \S+\/tokens\/backend\/azure-identity-token$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/containers/support.ts', contains: 'chmod(tokenFile, 0o644)' }],
+  },
+  {
+    pattern: /^docker run --rm --network host --read-only --tmpfs \/tmp .* doc-intake-backend:dev$/,
+    how: 'exercised in CI',
+    by: [
+      { file: 'test/containers/support.ts', contains: ".withNetworkMode('host')" },
+      { file: 'test/containers/support.ts', contains: 'target: CONTAINER_PATHS.tokenDir' },
+    ],
+    note: 'the same container, mounts and environment, started by testcontainers',
+  },
+  {
+    pattern: /^docker compose up$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/containers/compose.test.ts', contains: "compose('up'" }],
+  },
+  {
+    pattern: /^docker compose down$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/containers/compose.test.ts', contains: "compose('down'" }],
+  },
+];
+
+/** `a && b` is two commands, each of which must be known. */
+function parts(command: DocCommand): DocCommand[] {
+  return command.command.split(/\s+&&\s+/).map((part) => ({ ...command, command: part.trim() }));
+}
+
+const commands = docCommands().flatMap(parts);
+const where = (c: DocCommand) => `${c.file}:${c.line}`;
+const entryOf = (c: DocCommand) => allowlist.filter((entry) => entry.pattern.test(c.command));
+/** The exact text of the documented command an entry stands for (the first, if several). */
+function documented(test: string): string {
+  const entry = allowlist.find((e) => e.how === 'run here' && e.test === test)!;
+  const found = commands.find((c) => entry.pattern.test(c.command));
+  if (!found) throw new Error(`no documented command for '${test}'`);
+  return found.command;
+}
+
+describe('every command in the docs', () => {
+  it('is run here, exercised in CI, or listed as needing a subscription', () => {
+    expect(commands.length).toBeGreaterThan(20);
+    const unknown = commands.filter((c) => entryOf(c).length === 0);
+    const ambiguous = commands.filter((c) => entryOf(c).length > 1);
+    expect(
+      unknown.map((c) => `${where(c)}: ${c.command}`),
+      'add a test that runs it, name the test that does, or (Azure only) list it as needing a subscription',
+    ).toEqual([]);
+    expect(ambiguous.map((c) => `${where(c)}: ${c.command}`)).toEqual([]);
+    const report = commands.map((c) => {
+      const entry = entryOf(c)[0]!;
+      const how =
+        entry.how === 'run here'
+          ? `run here (${entry.test})`
+          : entry.how === 'exercised in CI'
+            ? `CI: ${entry.by.map((e) => e.file).join(' → ')}${entry.note ? `, ${entry.note}` : ''}`
+            : `needs a subscription`;
+      return `${where(c).padEnd(28)} ${c.command.slice(0, 60).padEnd(60)} ${how}`;
+    });
+    console.log(`\n${report.join('\n')}`);
+  });
+
+  it('has no allowlist entry that no document uses any more', () => {
+    const unused = allowlist.filter(
+      (entry) => !commands.some((c) => entry.pattern.test(c.command)),
+    );
+    expect(unused.map((entry) => String(entry.pattern))).toEqual([]);
+  });
+
+  it('that CI runs elsewhere is named with the file, and the text, that runs it', () => {
+    const missing = allowlist.flatMap((entry) =>
+      entry.how !== 'exercised in CI'
+        ? []
+        : entry.by
+            .filter((e) => !readText(e.file)?.includes(e.contains))
+            .map((e) => `${String(entry.pattern)}: ${e.file} does not contain ${e.contains}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(join(repoRoot, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const packageScripts = (
+  JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  }
+).scripts;
+
+/** Runs a documented command as written, with bash, in `cwd`. */
+function sh(command: string, cwd = repoRoot): string {
+  return execFileSync('bash', ['-c', command], { cwd, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('the cheap commands, run', () => {
+  it.skipIf(skipKubectlTests)(
+    'pnpm check:wiring: every link holds (the build step aside, which `pnpm test` has done)',
+    () => {
+      expect(documented('pnpm check:wiring')).toBe('pnpm check:wiring');
+      expect(packageScripts['check:wiring']).toBe(
+        "pnpm --filter '@wi/wiring...' build && node scripts/check-wiring.mjs",
+      );
+      const output = sh('node scripts/check-wiring.mjs');
+      expect(output).toContain('every link holds');
+    },
+  );
+
+  it('node packages/local-azure/dist/cli.js schema: prints infra/identities.schema.json', () => {
+    const printed = JSON.parse(sh(documented('local-azure schema'))) as unknown;
+    const committed = JSON.parse(
+      readFileSync(join(repoRoot, 'infra', 'identities.schema.json'), 'utf8'),
+    ) as unknown;
+    expect(printed).toEqual(committed);
+  });
+
+  it('the localClientId one-liner of docs/forking.md prints the local cloud’s client id', () => {
+    expect(sh(documented('localClientId')).trim()).toBe(
+      localClientId({ managedIdentityName: 'id-reporter' }),
+    );
+  });
+
+  it('pnpm test <filter>: the argument reaches Vitest as a file filter', () => {
+    const command = documented('pnpm test <filter>');
+    expect(packageScripts.test).toBe('pnpm build && node scripts/test.mjs');
+    expect(readFileSync(join(repoRoot, 'scripts', 'test.mjs'), 'utf8')).toContain(
+      '...process.argv.slice(2)',
+    );
+    // What scripts/test.mjs hands Vitest, listed instead of run.
+    const filters = command.replace(/^pnpm test /, '').split(' ');
+    const files = sh(`node node_modules/vitest/vitest.mjs list --filesOnly ${filters.join(' ')}`)
+      .split('\n')
+      .filter(Boolean);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(filters.some((f) => file.startsWith(f))).toBe(true);
+  });
+
+  describe('decoding the local token file', () => {
+    let cloud: LocalCloud;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'doc-token-'));
+      cloud = await startLocalCloud({ stateDir: join(dir, '.local-azure') });
+    });
+    afterAll(async () => {
+      await cloud?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('shows the claims Entra compares with the federated credential', () => {
+      const output = sh(documented('decode the local token'), dir);
+      expect(output).toContain("sub: 'system:serviceaccount:doc-intake:backend'");
+      expect(output).toContain("aud: [ 'api://AzureADTokenExchange' ]");
+      expect(output).toContain(`iss: '${cloud.sts.issuerUrl}'`);
+    });
+  });
+});
+
+// `pnpm dev` and `local-azure start` run the local cloud on its fixed ports (DEFAULT_PORTS); the
+// services get free ports here (FRONTEND_PORT, BACKEND_PORT).
+const fixedPorts = Object.values(DEFAULT_PORTS);
+const busy = (
+  await Promise.all(fixedPorts.map(async (port) => ((await isFree(port)) ? [] : [port])))
+).flat();
+const skipFixedPorts = busy.length > 0 && process.env.CI !== 'true';
+if (skipFixedPorts) {
+  console.warn(
+    `\n!! docs tests of \`pnpm dev\` and \`local-azure start\` SKIPPED: port(s) ${busy.join(', ')} ` +
+      'in use (a `pnpm dev` running?). In CI this is a failure.\n',
+  );
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Spawns a long-running command, waits for a line, and can stop it as Ctrl-C does. */
+function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 60_000) {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const started = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`not ready in ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  return {
+    started,
+    output: () => output,
+    /** Ctrl-C, then the exit code. */
+    async interrupt(): Promise<number | null> {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+describe.skipIf(skipFixedPorts)('the long-running commands, started and stopped', () => {
+  it('corepack pnpm dev: the local cloud and both services come up ready, and Ctrl-C stops them all', async () => {
+    expect(documented('pnpm dev')).toBe('corepack pnpm dev');
+    expect(packageScripts.dev).toBe('pnpm build && node scripts/dev.mjs');
+    const frontendPort = await freePort();
+    const backendPort = await freePort();
+    const dev = start(
+      ['scripts/dev.mjs'],
+      { ...process.env, FRONTEND_PORT: String(frontendPort), BACKEND_PORT: String(backendPort) },
+      /Ready in [\d.]+ s/,
+    );
+    let code: number | null;
+    try {
+      await dev.started;
+      expect(dev.output()).toContain(`http://localhost:${frontendPort}`);
+      await waitForOk(`http://127.0.0.1:${frontendPort}/healthz/ready`);
+      await waitForOk(`http://127.0.0.1:${backendPort}/healthz/ready`);
+      const page = await fetch(`http://127.0.0.1:${frontendPort}/`);
+      expect(page.status).toBe(200);
+    } finally {
+      code = await dev.interrupt();
+    }
+    expect(code, dev.output()).toBe(0);
+    // Nothing it started is left listening.
+    expect(await isFree(frontendPort)).toBe(true);
+    expect(await isFree(backendPort)).toBe(true);
+    for (const port of fixedPorts) expect(await isFree(port), `port ${port}`).toBe(true);
+  }, 90_000);
+
+  it('pnpm local-azure start: writes each service’s env file, and Ctrl-C stops it', async () => {
+    expect(documented('local-azure start')).toMatch(/^pnpm local-azure start --state-dir /);
+    expect(packageScripts['local-azure']).toBe(
+      'pnpm --filter @wi/local-azure build && node packages/local-azure/dist/cli.js',
+    );
+    const stateDir = mkdtempSync(join(tmpdir(), 'doc-local-azure-'));
+    const cloud = start(
+      ['packages/local-azure/dist/cli.js', 'start', '--state-dir', stateDir],
+      process.env,
+      /local cloud ready/,
+    );
+    let code: number | null;
+    try {
+      await cloud.started;
+      const env = readFileSync(join(stateDir, 'env', 'backend.env'), 'utf8');
+      for (const name of [
+        'AZURE_CLIENT_ID',
+        'AZURE_TENANT_ID',
+        'AZURE_FEDERATED_TOKEN_FILE',
+        'AZURE_AUTHORITY_HOST',
+      ]) {
+        expect(env).toMatch(new RegExp(`^${name}=".+"$`, 'm'));
+      }
+      // cli.ts installs its Ctrl-C handler just after printing "ready": give it that moment.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      code = await cloud.interrupt();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+    expect(code, cloud.output()).toBe(0);
+  }, 60_000);
+});
