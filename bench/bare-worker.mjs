@@ -9,11 +9,20 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { BlobServiceClient } from '@azure/storage-blob';
 
 const credential = new DefaultAzureCredential({ disableInstanceDiscovery: true });
-const container = new BlobServiceClient(process.env.AZURE_STORAGE_BLOB_ENDPOINT, credential).getContainerClient('uploads');
-const records = new CosmosClient({ endpoint: process.env.AZURE_COSMOS_ENDPOINT, aadCredentials: credential })
+const container = new BlobServiceClient(
+  process.env.AZURE_STORAGE_BLOB_ENDPOINT,
+  credential,
+).getContainerClient('uploads');
+const records = new CosmosClient({
+  endpoint: process.env.AZURE_COSMOS_ENDPOINT,
+  aadCredentials: credential,
+})
   .database('intake')
   .container('documents');
-const serviceBus = new ServiceBusClient(process.env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE, credential);
+const serviceBus = new ServiceBusClient(
+  process.env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
+  credential,
+);
 const receiver = serviceBus.createReceiver('documents');
 receiver.subscribe(
   {
@@ -26,12 +35,20 @@ receiver.subscribe(
         hash.update(chunk);
         size += chunk.length;
       }
-      await records.items.upsert({ id: body.documentId, size, sha256: hash.digest('hex'), processedAt: new Date().toISOString() });
+      await records.items.upsert({
+        id: body.documentId,
+        size,
+        sha256: hash.digest('hex'),
+        processedAt: new Date().toISOString(),
+      });
       await receiver.completeMessage(message);
     },
     processError: async () => {},
   },
-  { autoCompleteMessages: false, maxConcurrentCalls: Number(process.env.WORKER_MAX_CONCURRENCY ?? 8) },
+  {
+    autoCompleteMessages: false,
+    maxConcurrentCalls: Number(process.env.WORKER_MAX_CONCURRENCY ?? 8),
+  },
 );
 console.log('ready');
 process.on('SIGTERM', async () => {

@@ -51,14 +51,21 @@ let backendUrl;
 for (const name of ['backend', 'frontend']) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
-    const env = name === 'frontend' ? { ...cloud.env('frontend'), BACKEND_URL: backendUrl } : cloud.env('backend');
+    const env =
+      name === 'frontend'
+        ? { ...cloud.env('frontend'), BACKEND_URL: backendUrl }
+        : cloud.env('backend');
     const service = await start(name, env);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const idle = rssMiB(service.child.pid);
     // Load: 500 requests of the service's busiest read path, 20 at a time.
     const path = name === 'frontend' ? '/' : '/documents';
     for (let batch = 0; batch < 25; batch++) {
-      await Promise.all(Array.from({ length: 20 }, () => fetch(`${service.url}${path}`).then((r) => r.arrayBuffer())));
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`${service.url}${path}`).then((r) => r.arrayBuffer()),
+        ),
+      );
     }
     const loaded = rssMiB(service.child.pid);
     runs.push({ liveMs: service.liveMs, readyMs: service.readyMs, idle, loaded });
@@ -67,8 +74,17 @@ for (const name of ['backend', 'frontend']) {
       results.backendChild = service.child;
     } else await stop(service.child);
   }
-  const median = (key) => percentile(runs.map((r) => r[key]), 50);
-  results[name] = { live: median('liveMs'), ready: median('readyMs'), idle: median('idle'), loaded: median('loaded') };
+  const median = (key) =>
+    percentile(
+      runs.map((r) => r[key]),
+      50,
+    );
+  results[name] = {
+    live: median('liveMs'),
+    ready: median('readyMs'),
+    idle: median('idle'),
+    loaded: median('loaded'),
+  };
   console.log(
     `${name.padEnd(9)} live ${results[name].live.toFixed(0)} ms, ready ${results[name].ready.toFixed(0)} ms, idle RSS ${results[name].idle.toFixed(0)} MiB, after 500 requests ${results[name].loaded.toFixed(0)} MiB`,
   );
@@ -81,8 +97,16 @@ const row = (name) =>
 const verdict = (name) => {
   const r = results[name];
   const notes = [];
-  notes.push(r.ready <= 1500 ? `ready ${r.ready.toFixed(0)} ms ≤ 1.5 s` : `ready missed 1.5 s by ${(r.ready - 1500).toFixed(0)} ms`);
-  notes.push(r.idle <= 120 ? `idle RSS ≤ 120 MB` : `idle RSS over 120 MB by ${(r.idle - 120).toFixed(0)} MiB`);
+  notes.push(
+    r.ready <= 1500
+      ? `ready ${r.ready.toFixed(0)} ms ≤ 1.5 s`
+      : `ready missed 1.5 s by ${(r.ready - 1500).toFixed(0)} ms`,
+  );
+  notes.push(
+    r.idle <= 120
+      ? `idle RSS ≤ 120 MB`
+      : `idle RSS over 120 MB by ${(r.idle - 120).toFixed(0)} MiB`,
+  );
   return `- ${name}: ${notes.join('; ')}`;
 };
 record(

@@ -50,8 +50,15 @@ export function machine() {
 /** Appends one dated section to bench/results/<name>.md (creating it with a title). */
 export function record(name, title, body) {
   const file = `${root}bench/results/${name}.md`;
-  if (!existsSync(file)) writeFileSync(file, `# ${title}\n\nEach run appends a section; numbers are from one run, side by side.\n`);
-  appendFileSync(file, `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${machine()}\n\n${body.trim()}\n`);
+  if (!existsSync(file))
+    writeFileSync(
+      file,
+      `# ${title}\n\nEach run appends a section; numbers are from one run, side by side.\n`,
+    );
+  appendFileSync(
+    file,
+    `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${machine()}\n\n${body.trim()}\n`,
+  );
   console.log(`\nrecorded in bench/results/${name}.md`);
 }
 

@@ -16,10 +16,16 @@ const { ServiceBusClient } = await import('@azure/service-bus');
 const { BlobServiceClient } = await import('@azure/storage-blob');
 
 async function runWorker(kind, cloud) {
-  const script = kind === 'backend' ? `${root}services/backend/dist/main.js` : `${root}bench/bare-worker.mjs`;
+  const script =
+    kind === 'backend' ? `${root}services/backend/dist/main.js` : `${root}bench/bare-worker.mjs`;
   const child = spawn(process.execPath, [script], {
     cwd: root,
-    env: { ...process.env, ...cloud.env('backend'), PORT: String(await freePort()), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      ...cloud.env('backend'),
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -36,8 +42,14 @@ async function measure(kind, rate) {
     authorityHost: env.AZURE_AUTHORITY_HOST,
     disableInstanceDiscovery: true,
   });
-  const container = new BlobServiceClient(env.AZURE_STORAGE_BLOB_ENDPOINT, credential).getContainerClient('uploads');
-  const serviceBus = new ServiceBusClient(env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE, credential);
+  const container = new BlobServiceClient(
+    env.AZURE_STORAGE_BLOB_ENDPOINT,
+    credential,
+  ).getContainerClient('uploads');
+  const serviceBus = new ServiceBusClient(
+    env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
+    credential,
+  );
   const sender = serviceBus.createSender('documents');
   await container.getBlockBlobClient('warm-up').upload('x', 1); // first token exchanges, off the clock
   await sender.createMessageBatch();
@@ -66,18 +78,30 @@ async function measure(kind, rate) {
         const id = randomUUID();
         const text = `document ${i}\nsecond line`;
         sentAt.set(id, performance.now());
-        await container.getBlockBlobClient(id).upload(text, text.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
+        await container
+          .getBlockBlobClient(id)
+          .upload(text, text.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
         await sender.sendMessages({
           messageId: id,
           contentType: 'application/json',
-          body: { type: 'document.uploaded', schemaVersion: 1, documentId: id, blobName: id, fileName: `d${i}.txt`, contentType: 'text/plain', size: text.length, uploadedAt: new Date().toISOString() },
+          body: {
+            type: 'document.uploaded',
+            schemaVersion: 1,
+            documentId: id,
+            blobName: id,
+            fileName: `d${i}.txt`,
+            contentType: 'text/plain',
+            size: text.length,
+            uploadedAt: new Date().toISOString(),
+          },
         });
       })(),
     );
   }
   await Promise.all(sends);
   const deadline = performance.now() + 60_000;
-  while (latencies.length < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (latencies.length < total && performance.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(watcher);
   worker.kill('SIGTERM');

@@ -23,7 +23,9 @@ async function run(label, operation) {
   const ms = performance.now() - started;
   const failed = results.filter((r) => r.status === 'rejected').length;
   const exchanges = cloud.sts.exchanges().length - before;
-  console.log(`${label.padEnd(38)} ${String(exchanges).padStart(5)} token requests  ${ms.toFixed(0).padStart(6)} ms  ${failed} failed`);
+  console.log(
+    `${label.padEnd(38)} ${String(exchanges).padStart(5)} token requests  ${ms.toFixed(0).padStart(6)} ms  ${failed} failed`,
+  );
   return { exchanges, ms, failed };
 }
 
@@ -33,15 +35,21 @@ const warm = new SecretClient(vault, createCredential());
 await Promise.all(Array.from({ length: 50 }, () => warm.getSecret('backend-signing-key')));
 const credential = createCredential();
 const client = new SecretClient(vault, credential);
-const shared = await run('shared credential + client (this repo)', () => client.getSecret('backend-signing-key'));
+const shared = await run('shared credential + client (this repo)', () =>
+  client.getSecret('backend-signing-key'),
+);
 const perOperation = await run('new credential + client per operation', () =>
-  new SecretClient(vault, new DefaultAzureCredential({ disableInstanceDiscovery: true })).getSecret('backend-signing-key'),
+  new SecretClient(vault, new DefaultAzureCredential({ disableInstanceDiscovery: true })).getSecret(
+    'backend-signing-key',
+  ),
 );
 await cloud.stop();
 
 const ratio = perOperation.exchanges / Math.max(1, shared.exchanges);
 const speed = perOperation.ms / shared.ms;
-console.log(`\n→ ${ratio.toFixed(0)}× fewer token requests, ${speed.toFixed(1)}× faster with the shared credential`);
+console.log(
+  `\n→ ${ratio.toFixed(0)}× fewer token requests, ${speed.toFixed(1)}× faster with the shared credential`,
+);
 record(
   'token-requests',
   'Token requests: shared credential vs a credential per operation',

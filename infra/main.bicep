@@ -9,7 +9,7 @@
 // previews it, and deleting the group removes everything.
 targetScope = 'resourceGroup'
 
-import { identitiesFile } from 'modules/types.bicep'
+import { identitiesFile, serviceIdentity } from 'modules/types.bicep'
 
 @description('Environment name (azd: AZURE_ENV_NAME): names the cluster and seeds the globally unique names.')
 @minLength(1)
@@ -40,6 +40,9 @@ param deployerPrincipalType string = 'User'
 @description('Adds a Log Analytics workspace and Container Insights (with Entra ID ingestion).')
 param enableContainerInsights bool = false
 
+@description('Installs the AKS KEDA add-on and creates id-keda (keda-identity.json), the identity KEDA reads the documents queue\'s length with, so that k8s/overlays/aks-keda can scale the backend on queue depth.')
+param enableKedaAutoscaling bool = false
+
 @description('Writes the Key Vault secrets. Every write is a new version, i.e. a rotation; the deploy scripts pass false once the secrets exist.')
 param writeSecrets bool = true
 
@@ -59,6 +62,16 @@ param backendSigningKey string = replace('${newGuid()}${newGuid()}', '-', '')
 // The single source of identities, service accounts, federated credentials and roles. Typed, so a
 // malformed file fails `bicep build`.
 var identitiesConfig identitiesFile = loadJsonContent('identities.json')
+
+// KEDA's identity, in the same shape and through the same modules as the services' identities,
+// but federated with KEDA's own ServiceAccount (kube-system/keda-operator, the add-on's) and
+// created only with the add-on. It is kept out of identities.json because the local cloud and the
+// Kustomize wiring check read that file as the list of workloads k8s/ deploys.
+var kedaIdentity serviceIdentity = loadJsonContent('keda-identity.json')
+var workloadIdentityList = concat(
+  identitiesConfig.identities,
+  enableKedaAutoscaling ? [kedaIdentity] : []
+)
 
 // Names the services expect (their defaults in services/*/README.md, and packages/local-azure's
 // LOCAL_RESOURCES for the local cloud).
@@ -121,6 +134,7 @@ module aks 'modules/aks.bicep' = {
     containerInsightsRuleName: names.containerInsightsRule
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
+    enableKeda: enableKedaAutoscaling
   }
   dependsOn: [registry, monitoring]
 }
@@ -129,7 +143,7 @@ module workloadIdentities 'modules/workload-identities.bicep' = {
   name: 'workload-identities'
   params: {
     location: location
-    identities: identitiesConfig.identities
+    identities: workloadIdentityList
     oidcIssuerUrl: aks.outputs.oidcIssuerUrl
     tags: tags
   }
@@ -185,7 +199,7 @@ module cosmos 'modules/cosmos.bicep' = {
 module workloadRoles 'modules/workload-role-assignments.bicep' = {
   name: 'workload-role-assignments'
   params: {
-    identities: identitiesConfig.identities
+    identities: workloadIdentityList
     createdIdentities: workloadIdentities.outputs.identities
     storageAccountName: names.storage
     serviceBusNamespaceName: names.serviceBus
@@ -205,6 +219,11 @@ output frontendClientId string = filter(created, identity => identity.service ==
 
 @description('Client id of id-backend: the azure.workload.identity/client-id annotation of the backend service account.')
 output backendClientId string = filter(created, identity => identity.service == 'backend')[0].clientId
+
+@description('Client id of id-keda (empty unless enableKedaAutoscaling): the identityId of the TriggerAuthentication KEDA reads the documents queue\'s length with; goes to k8s/overlays/aks-keda/keda.env.')
+output kedaClientId string = enableKedaAutoscaling
+  ? filter(created, identity => identity.service == 'keda')[0].clientId
+  : ''
 
 @description('Entra tenant of the identities.')
 output tenantId string = tenant().tenantId

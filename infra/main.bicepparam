@@ -16,6 +16,8 @@ param systemNodeVmSize = readEnvironmentVariable('AKS_NODE_VM_SIZE', 'Standard_D
 param systemNodeCount = int(readEnvironmentVariable('AKS_NODE_COUNT', '2'))
 
 param enableContainerInsights = bool(readEnvironmentVariable('ENABLE_CONTAINER_INSIGHTS', 'false'))
+// KEDA add-on + id-keda, for k8s/overlays/aks-keda (scaling the backend on queue depth).
+param enableKedaAutoscaling = bool(readEnvironmentVariable('ENABLE_KEDA_AUTOSCALING', 'false'))
 
 // The deploy scripts set WRITE_SECRETS=false when both secrets already exist, so that running
 // them again does not rotate the keys.

@@ -38,6 +38,9 @@ param deployerPrincipalId string
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param deployerPrincipalType string
 
+@description('Installs the KEDA add-on (event-driven autoscaling).')
+param enableKeda bool = false
+
 var containerInsights = !empty(containerInsightsWorkspaceName)
 
 var roles = {
@@ -119,6 +122,15 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
     ingressProfile: {
       webAppRouting: {
         enabled: true
+      }
+    }
+    // The KEDA add-on (enableKeda): KEDA's operator and metrics server, managed and upgraded with
+    // the cluster, in kube-system. It scales the backend on the documents queue's depth
+    // (k8s/overlays/aks-keda), authenticating with workload identity as ServiceAccount
+    // kube-system/keda-operator, which id-keda's federated credential trusts (keda-identity.json).
+    workloadAutoScalerProfile: {
+      keda: {
+        enabled: enableKeda
       }
     }
     autoUpgradeProfile: {

@@ -22,6 +22,7 @@ import { type AzureConfig, type AzureResource, loadAzureConfig } from './config/
 import { createCredential } from './credential/create-credential.js';
 import { AzureHealthIndicators } from './health/azure-health.indicators.js';
 import { IdentityReporter } from './identity/identity-reporter.js';
+import { TelemetryBridge } from './telemetry/telemetry-bridge.js';
 import { AZURE_CONFIG, AZURE_CREDENTIAL } from './tokens.js';
 
 export interface AzureModuleOptions {
@@ -74,6 +75,7 @@ export class AzureModule {
         AzureClientsShutdown,
         AzureHealthIndicators,
         IdentityReporter,
+        TelemetryBridge,
       ],
       exports: [
         AZURE_CONFIG,

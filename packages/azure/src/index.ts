@@ -11,3 +11,4 @@ export * from './secrets/refreshing-secret.js';
 export * from './identity/diagnose.js';
 export * from './identity/probes.js';
 export * from './identity/identity-reporter.js';
+export * from './telemetry/index.js';

@@ -36,23 +36,23 @@ async function main(): Promise<void> {
   }
   const stateDir = resolve(values['state-dir']);
   // Ctrl-C during start-up stops whatever has started, rather than killing the process mid-way.
-  let cloud: LocalCloud | undefined;
-  let stopping = false;
+  const state: { cloud?: LocalCloud; stopping: boolean } = { stopping: false };
   const stop = async () => {
-    stopping = true;
-    if (!cloud) return; // still starting: stopped right after start returns
-    await cloud.stop();
+    state.stopping = true;
+    if (!state.cloud) return; // still starting: stopped right after start returns
+    await state.cloud.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  cloud = await LocalCloud.start({
+  const cloud = await LocalCloud.start({
     stateDir,
     identitiesFile: resolve(values.identities),
     persist: true,
     log: values.verbose ? (event) => console.log(JSON.stringify(event)) : undefined,
   });
-  if (stopping) {
+  state.cloud = cloud;
+  if (state.stopping) {
     await cloud.stop();
     process.exit(0);
   }

@@ -3,6 +3,13 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadIdentities } from '@wi/local-azure';
 import { formatLinks } from './format.js';
+import {
+  KEDA_ENV_EXAMPLE,
+  KEDA_ENV_FILE,
+  KEDA_OVERLAY,
+  loadKedaIdentity,
+  renderKedaOverlay,
+} from './keda.js';
 import { assertSupported, findKubectl } from './kubectl.js';
 import { OVERLAYS, type OverlayName, renderOverlay } from './overlays.js';
 import { checkWiring } from './wiring.js';
@@ -13,12 +20,13 @@ export interface CliOptions {
   write?: (line: string) => void;
 }
 
-const USAGE = `usage: check-wiring [--overlay aks|local]... [--env-file <path>]
+const USAGE = `usage: check-wiring [--overlay aks|local|aks-keda]... [--env-file <path>]
 
 Renders each overlay with kubectl kustomize and checks every identity of infra/identities.json
 against it: namespace, ServiceAccount, client-id annotation = the Bicep output, the Deployment
 that uses it, the pod label, and the federated credential's subject and audience.
-  --overlay   only this overlay (repeatable; default: all)
+  --overlay   only this overlay (repeatable; default: all). aks-keda checks KEDA's identity
+              (infra/keda-identity.json) against the TriggerAuthentication and ScaledObject
   --env-file  the env file for the aks overlay (default: k8s/overlays/aks/azure.env, else the
               committed azure.env.example with fake values)`;
 
@@ -43,7 +51,9 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     write(USAGE);
     return 0;
   }
-  const overlays = (args.overlay ?? Object.keys(OVERLAYS)) as OverlayName[];
+  const requested = args.overlay ?? [...Object.keys(OVERLAYS), KEDA_OVERLAY];
+  const withKeda = requested.includes(KEDA_OVERLAY);
+  const overlays = requested.filter((name) => name !== KEDA_OVERLAY) as OverlayName[];
   const unknown = overlays.filter((name) => !(name in OVERLAYS));
   if (unknown.length > 0) {
     write(`unknown overlay ${unknown.join(', ')}; known: ${Object.keys(OVERLAYS).join(', ')}`);
@@ -72,12 +82,55 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     write(formatLinks(links));
     failed += links.filter((link) => !link.ok).length;
   }
+  if (withKeda) {
+    const links = await checkKedaOverlay(kubectl, options.root, identities.namespace, args, write);
+    failed += links;
+  }
   write(
     failed === 0
       ? `\nevery link holds (${relative(options.root, identitiesFile)} ↔ k8s/)`
       : `\n${failed} broken link${failed === 1 ? '' : 's'}`,
   );
   return failed === 0 ? 0 : 1;
+}
+
+/**
+ * overlays/aks-keda: KEDA's identity (infra/keda-identity.json, federated with the add-on's
+ * kube-system/keda-operator) against the TriggerAuthentication and ScaledObject it renders.
+ * Skipped, saying so, where either is absent. Returns the number of broken links.
+ */
+async function checkKedaOverlay(
+  kubectl: NonNullable<ReturnType<typeof findKubectl>>,
+  root: string,
+  namespace: string,
+  args: { 'env-file'?: string },
+  write: (line: string) => void,
+): Promise<number> {
+  const k8sDir = join(root, 'k8s');
+  const identityFile = join(root, 'infra', 'keda-identity.json');
+  const overlayDir = join(k8sDir, 'overlays', KEDA_OVERLAY);
+  if (!existsSync(identityFile) || !existsSync(overlayDir)) {
+    write(`k8s/overlays/${KEDA_OVERLAY}: skipped (no infra/keda-identity.json or no overlay)`);
+    return 0;
+  }
+  const identity = await loadKedaIdentity(identityFile, namespace);
+  const azure = aksEnvFile(k8sDir, args['env-file']);
+  const kedaExample = !existsSync(join(overlayDir, KEDA_ENV_FILE));
+  const rendered = renderKedaOverlay(kubectl, {
+    k8sDir,
+    ...(azure ? { azureEnvFile: azure.path } : {}),
+    ...(kedaExample ? { kedaEnvFile: join(overlayDir, KEDA_ENV_EXAMPLE) } : {}),
+  });
+  const sources = rendered.envFiles.map((file) => relative(root, file)).join(' + ');
+  const fake = azure?.example || kedaExample;
+  write(`k8s/overlays/${KEDA_OVERLAY} with ${sources}${fake ? ' (fake example values)' : ''}`);
+  const links = checkWiring({
+    identities: { namespace, identities: [identity] },
+    objects: rendered.objects,
+    outputs: rendered.outputs,
+  });
+  write(formatLinks(links));
+  return links.filter((link) => !link.ok).length;
 }
 
 /** The real env file when scripts/write-aks-env.sh has written one, else the example. */

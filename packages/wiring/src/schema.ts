@@ -14,7 +14,8 @@ type ModelClass = new (data: unknown) => Model;
 
 /**
  * Validates each object against the Kubernetes OpenAPI schema of its apiVersion and kind, with
- * the validators that the `kubernetes-models` package generates from that schema. Like the schema,
+ * the validators that the `kubernetes-models` package generates from that schema (and
+ * `@kubernetes-models/keda`, from KEDA's CRDs, for KEDA's kinds). Like the schema,
  * this checks types, enums and required fields; unknown fields pass here and are refused only by
  * the API server's strict field validation.
  */
@@ -51,7 +52,11 @@ async function modelFor(object: KubernetesObject): Promise<ModelClass | undefine
   if (!/^[a-z0-9.-]+(\/[a-z0-9]+)?$/.test(object.apiVersion) || !/^[A-Za-z]+$/.test(object.kind)) {
     return undefined;
   }
-  const specifier = `kubernetes-models/${object.apiVersion}/${object.kind}`;
+  // KEDA's custom resources (ScaledObject, TriggerAuthentication, ...) from its CRDs' schemas.
+  const library = /^([a-z0-9-]+\.)?keda\.sh\//.test(object.apiVersion)
+    ? '@kubernetes-models/keda'
+    : 'kubernetes-models';
+  const specifier = `${library}/${object.apiVersion}/${object.kind}`;
   if (!models.has(specifier)) {
     let model: ModelClass | undefined;
     try {

@@ -1,5 +1,14 @@
 import type { IdentitiesFile, ServiceIdentity } from '@wi/local-azure';
 import {
+  isKedaOperatorIdentity,
+  kedaAutoscalerFailure,
+  kedaClientIdFailure,
+  kedaScaleTargetFailure,
+  kedaServiceAccountFailure,
+  kedaTenantIdFailure,
+  kedaTriggerAuthenticationFailure,
+} from './keda.js';
+import {
   type KubernetesObject,
   type PodTemplate,
   allContainers,
@@ -28,7 +37,10 @@ export type WiringCheck =
   | 'pod-label'
   | 'webhook-variables'
   | 'federated-subject'
-  | 'federated-audience';
+  | 'federated-audience'
+  // KEDA's identity (its ServiceAccount is the add-on's, so the ones above do not apply):
+  | 'trigger-authentication'
+  | 'autoscaler';
 
 export interface WiringLink {
   /** The service the identity belongs to (identities[].service). */
@@ -53,7 +65,83 @@ export interface WiringInput {
 
 /** Checks, for every identity in infra/identities.json, each link that workload identity needs. */
 export function checkWiring(input: WiringInput): WiringLink[] {
-  return input.identities.identities.flatMap((identity) => checkIdentity(input, identity));
+  return input.identities.identities.flatMap((identity) =>
+    isKedaOperatorIdentity(identity, input.identities)
+      ? checkKedaIdentity(input, identity)
+      : checkIdentity(input, identity),
+  );
+}
+
+/**
+ * The identity KEDA's operator authenticates with (ServiceAccount kube-system/keda-operator of the
+ * AKS add-on, which k8s/ does not render): its federated credential, and the KEDA objects of the
+ * overlay that use it. An overlay without KEDA objects has nothing that could break it.
+ */
+function checkKedaIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[] {
+  const { objects, outputs } = input;
+  const { namespace, name } = identity.serviceAccount;
+  const subject = `system:serviceaccount:${namespace}:${name}`;
+  const fic = identity.federatedCredential;
+  const link = (check: WiringCheck, statement: string, failure?: Failure): WiringLink =>
+    failure
+      ? { identity: identity.service, check, ok: false, statement, ...failure }
+      : { identity: identity.service, check, ok: true, statement };
+  return [
+    link(
+      'namespace',
+      `ServiceAccount ${namespace}/${name} is KEDA's (the AKS add-on's), outside ${input.identities.namespace}`,
+    ),
+    link(
+      'service-account',
+      `k8s/ does not render ServiceAccount ${namespace}/${name}: the add-on owns it`,
+      kedaServiceAccountFailure(objects, identity),
+    ),
+    link(
+      'client-id',
+      `every TriggerAuthentication with podIdentity azure-workload has identityId = the Bicep output ${clientIdOutput(identity.service)} (client id of ${identity.managedIdentityName})`,
+      kedaClientIdFailure(objects, identity, outputs),
+    ),
+    link(
+      'tenant-id',
+      `their identityTenantId, if set, is the Bicep output ${TENANT_ID_OUTPUT}`,
+      kedaTenantIdFailure(objects, outputs),
+    ),
+    link(
+      'deployment',
+      'each ScaledObject scales a rendered Deployment that sets no replicas',
+      kedaScaleTargetFailure(objects),
+    ),
+    link(
+      'trigger-authentication',
+      'each Azure trigger authenticates through a TriggerAuthentication with podIdentity azure-workload, and no secret or connection string',
+      kedaTriggerAuthenticationFailure(objects),
+    ),
+    link(
+      'autoscaler',
+      'no HorizontalPodAutoscaler is rendered for a workload a ScaledObject scales (KEDA creates its own)',
+      kedaAutoscalerFailure(objects),
+    ),
+    link(
+      'federated-subject',
+      `federated credential ${fic.name} trusts the subject ${subject}`,
+      fic.subject === subject
+        ? undefined
+        : {
+            problem: `infra/identities.json has subject ${fic.subject}; tokens of KEDA's ServiceAccount ${namespace}/${name} carry ${subject}, so Entra answers AADSTS700213`,
+            fix: `set identities[service=${identity.service}].federatedCredential.subject to ${subject} in infra/identities.json`,
+          },
+    ),
+    link(
+      'federated-audience',
+      `federated credential ${fic.name} accepts the audience ${TOKEN_EXCHANGE_AUDIENCE}`,
+      fic.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)
+        ? undefined
+        : {
+            problem: `its audiences are ${fic.audiences.join(', ')}; KEDA's token carries ${TOKEN_EXCHANGE_AUDIENCE}, so Entra answers AADSTS700212`,
+            fix: `set identities[service=${identity.service}].federatedCredential.audiences to ["${TOKEN_EXCHANGE_AUDIENCE}"] in infra/identities.json`,
+          },
+    ),
+  ];
 }
 
 function checkIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[] {

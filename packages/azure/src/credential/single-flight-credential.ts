@@ -1,4 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import { recordTokenAcquisition } from '../telemetry/token-metrics.js';
 
 /** Refresh this long before expiry, as the Azure SDK's own token cycler does. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -87,8 +88,10 @@ export class SingleFlightCredential implements TokenCredential {
       const { abortSignal: _ownSignal, ...shared } = options ?? {};
       const record = this.recordFor(scopes);
       record.exchanges += 1;
+      const started = performance.now();
       try {
         const { token, credential } = await this.acquire(scopes, shared);
+        recordTokenAcquisition(scopes, (performance.now() - started) / 1000);
         entry.token = token;
         Object.assign(record, {
           credential,
@@ -99,6 +102,7 @@ export class SingleFlightCredential implements TokenCredential {
         });
         return token;
       } catch (error) {
+        recordTokenAcquisition(scopes, (performance.now() - started) / 1000, error);
         record.lastError = {
           at: new Date(this.now()).toISOString(),
           message: error instanceof Error ? error.message : String(error),

@@ -12,11 +12,13 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { describeAzureError } from '@wi/azure';
+import { trace } from '@opentelemetry/api';
+import { describeAzureError, withMessageTraceContext } from '@wi/azure';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend-config.js';
 import { DocumentsRepository } from '../documents/documents.repository.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import { DocumentMetadataCalculator } from './document-metadata.calculator.js';
+import { countLockRenewals, intakeMetrics, recordOutcome } from './intake-metrics.js';
 import { parseDocumentMessage } from './parse-document-message.js';
 import type { DocumentUploadedMessage } from '@wi/contracts';
 
@@ -53,8 +55,18 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
     this.receiver = receiver;
     this.subscription = receiver.subscribe(
       {
-        processMessage: (message) => this.track(this.process(receiver, message)),
+        processMessage: (message) => {
+          countLockRenewals(message);
+          // Continues the sender's trace (the message's traceparent), so an upload is one trace.
+          return this.track(
+            withMessageTraceContext(message, this.config.documentsQueue, () =>
+              this.process(receiver, message),
+            ),
+          );
+        },
         processError: async ({ error, errorSource }) => {
+          if (errorSource === 'renewLock')
+            intakeMetrics.lockRenewals.add(1, { outcome: 'failure' });
           this.logger.warn(
             { err: describeAzureError(error), errorSource },
             'service bus receive error; the SDK retries',
@@ -88,7 +100,14 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
     message: ServiceBusReceivedMessage,
   ): Promise<IntakeOutcome> {
     const started = performance.now();
-    const log = (outcome: IntakeOutcome, extra: Record<string, unknown> = {}) =>
+    intakeMetrics.received.add(1);
+    const log = (
+      outcome: IntakeOutcome,
+      extra: Record<string, unknown> = {},
+      reason = typeof extra.reason === 'string' ? extra.reason : undefined,
+    ) => {
+      recordOutcome(outcome, (performance.now() - started) / 1000, reason);
+      trace.getActiveSpan()?.setAttributes({ 'intake.outcome': outcome, 'intake.reason': reason });
       this.logger.log(
         {
           documentId: message.messageId,
@@ -99,6 +118,7 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
         },
         `message ${outcome}`,
       );
+    };
 
     const parsed = parseDocumentMessage(message);
     if (!parsed.ok) {
@@ -126,11 +146,15 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
       }
       // A lost lock means Service Bus already gave the message to someone else: nothing to settle.
       if (isServiceBusError(error) && error.code === 'MessageLockLost') {
-        log('abandoned', { err: 'MessageLockLost' });
+        log('abandoned', { err: 'MessageLockLost' }, 'MessageLockLost');
         return 'abandoned';
       }
       await receiver.abandonMessage(message).catch(() => undefined);
-      log('abandoned', { err: describeAzureError(error) });
+      log(
+        'abandoned',
+        { err: describeAzureError(error) },
+        isTransient(error) ? 'Transient' : 'Refused',
+      );
       return 'abandoned';
     }
   }

@@ -7,6 +7,7 @@ import { SessionKeyService } from '../session/session-key.service.js';
 import { PageRenderer } from '../web/page.renderer.js';
 import { BlobUploadSink } from './blob-upload.sink.js';
 import { DocumentAnnouncer } from './document-announcer.js';
+import { uploadMetrics } from './upload-metrics.js';
 import {
   drainRequest,
   receiveUpload,
@@ -82,6 +83,8 @@ export class UploadsController {
         cause: error,
       });
     }
+    uploadMetrics.received.add(1, { content_type: result.upload.contentType });
+    uploadMetrics.bytes.record(result.upload.size, { content_type: result.upload.contentType });
     this.logger.log(
       {
         documentId: result.upload.id,
@@ -101,6 +104,7 @@ export class UploadsController {
       response.status(HttpStatus.ACCEPTED).json({ id: result.upload.id, status: 'queued' });
       return;
     }
+    uploadMetrics.refused.add(1, { status: result.status });
     if (wantsHtml) {
       response
         .status(result.status)
