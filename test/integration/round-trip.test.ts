@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { DocumentView } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrontendClient } from '../support/frontend-client.js';
+import { frontendCredential } from '../support/seed.js';
 import {
   poll,
   type RunningService,
@@ -148,13 +148,7 @@ describe('upload → message → record, through the real workload identity exch
   it('dead-letters a malformed message with a reason instead of retrying it forever', async () => {
     // Sent as the frontend's identity (the only one allowed to send), through its own token file.
     const env = cloud.env('frontend');
-    const credential = new WorkloadIdentityCredential({
-      tenantId: env.AZURE_TENANT_ID!,
-      clientId: env.AZURE_CLIENT_ID!,
-      tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-      authorityHost: env.AZURE_AUTHORITY_HOST!,
-      disableInstanceDiscovery: true,
-    });
+    const credential = frontendCredential(cloud);
     const serviceBus = new ServiceBusClient(
       env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE!,
       credential,

@@ -10,19 +10,25 @@ import type { LocalCloud } from '@wi/local-azure';
  * frontend's own identity through its token file: the only identity allowed to do both.
  * Faster than going through HTTP when a test needs hundreds of documents.
  */
-export async function seedDocuments(
-  cloud: LocalCloud,
-  count: number,
-  text = (i: number) => `document ${i}\nline two`,
-): Promise<string[]> {
+/** The frontend's identity, through its own token file: the only one allowed to upload and send. */
+export function frontendCredential(cloud: LocalCloud): WorkloadIdentityCredential {
   const env = cloud.env('frontend');
-  const credential = new WorkloadIdentityCredential({
+  return new WorkloadIdentityCredential({
     tenantId: env.AZURE_TENANT_ID!,
     clientId: env.AZURE_CLIENT_ID!,
     tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
     authorityHost: env.AZURE_AUTHORITY_HOST!,
     disableInstanceDiscovery: true,
   });
+}
+
+export async function seedDocuments(
+  cloud: LocalCloud,
+  count: number,
+  text = (i: number) => `document ${i}\nline two`,
+): Promise<string[]> {
+  const env = cloud.env('frontend');
+  const credential = frontendCredential(cloud);
   const container = new BlobServiceClient(
     env.AZURE_STORAGE_BLOB_ENDPOINT!,
     credential,

@@ -1,4 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import type { IdentityToken } from '@wi/contracts';
 import { recordTokenAcquisition } from '../telemetry/token-metrics.js';
 
 /** Refresh this long before expiry, as the Azure SDK's own token cycler does. */
@@ -10,17 +11,7 @@ interface CacheEntry {
 }
 
 /** What the identity report shows about one audience: never the token itself. */
-export interface TokenRecord {
-  scope: string;
-  /** The credential in the chain that produced the token, e.g. WorkloadIdentityCredential. */
-  credential?: string;
-  acquiredAt?: string;
-  expiresOn?: string;
-  /** Non-secret claims of the access token (aud, iss, tid, oid, appid, exp, ...). */
-  claims?: Record<string, unknown>;
-  lastError?: { at: string; message: string };
-  exchanges: number;
-}
+export type TokenRecord = IdentityToken;
 
 /** ChainedTokenCredential's internal method that also says which credential succeeded. */
 interface ChainInternals {
