@@ -1,5 +1,6 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import type { IdentityToken } from '@wi/contracts';
+import { jwtClaims } from '../identity/jwt-claims.js';
 import { recordTokenAcquisition } from '../telemetry/token-metrics.js';
 
 /** Refresh this long before expiry, as the Azure SDK's own token cycler does. */
@@ -154,9 +155,7 @@ function cacheKey(scopes: string | string[], options?: GetTokenOptions): string 
 
 function publicClaims(jwt: string): Record<string, unknown> | undefined {
   try {
-    const payload = JSON.parse(
-      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
-    ) as Record<string, unknown>;
+    const payload = jwtClaims(jwt);
     return Object.fromEntries(
       REPORTED_CLAIMS.filter((c) => c in payload).map((c) => [c, payload[c]]),
     );

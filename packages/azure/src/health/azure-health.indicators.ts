@@ -5,6 +5,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { describeAzureError } from '../errors/describe-azure-error.js';
+import { probes } from '../identity/probes.js';
 
 const PROBE_TIMEOUT_MS = 5_000;
 // Readiness is polled every few seconds by the kubelet; a short cache keeps probes from
@@ -40,35 +41,25 @@ export class AzureHealthIndicators {
     });
   }
 
-  /** Opens a sender link: CBS authorization for Send happens on attach. */
+  /** The identity report's send probe: CBS authorization for Send happens on attach. */
   serviceBusSender(key: string, queue: string) {
     return this.probe(key, async () => {
-      const sender = this.require(this.serviceBus).createSender(queue);
-      try {
-        await sender.createMessageBatch();
-      } finally {
-        await sender.close();
-      }
+      await probes.send(this.require(this.serviceBus), queue).run();
       return { queue, access: 'send' };
     });
   }
 
-  /** Peeks (Listen) without locking anything, so the probe never steals a message. */
+  /** The identity report's receive probe: a peek, which never locks (steals) a message. */
   serviceBusReceiver(key: string, queue: string) {
     return this.probe(key, async () => {
-      const receiver = this.require(this.serviceBus).createReceiver(queue);
-      try {
-        await receiver.peekMessages(1);
-      } finally {
-        await receiver.close();
-      }
+      await probes.receive(this.require(this.serviceBus), queue).run();
       return { queue, access: 'listen' };
     });
   }
 
   cosmosContainer(key: string, database: string, container: string) {
     return this.probe(key, async () => {
-      await this.require(this.cosmos).database(database).container(container).read();
+      await probes.readContainer(this.require(this.cosmos), database, container).run();
       return { database, container };
     });
   }

@@ -5,6 +5,7 @@ import type { IdentityProbe, IdentityReport } from '@wi/contracts';
 import { SingleFlightCredential } from '../credential/single-flight-credential.js';
 import { AZURE_CREDENTIAL } from '../tokens.js';
 import { diagnose, isAuthorizationDenial } from './diagnose.js';
+import { jwtClaims } from './jwt-claims.js';
 import type { ProbeDefinition } from './probes.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
@@ -65,9 +66,7 @@ async function workloadIdentity(
     return { ...result, serviceAccountTokenError: 'AZURE_FEDERATED_TOKEN_FILE is not set' };
   try {
     const jwt = (await readFile(env.AZURE_FEDERATED_TOKEN_FILE, 'utf8')).trim();
-    const claims = JSON.parse(
-      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
-    ) as Record<string, unknown>;
+    const claims = jwtClaims(jwt);
     const exp = typeof claims.exp === 'number' ? claims.exp : undefined;
     result.serviceAccountToken = {
       iss: claims.iss as string | undefined,

@@ -35,6 +35,7 @@ export type UploadResult =
 
 /** Multipart framing around a file is a few hundred bytes; anything far beyond the limit is refused unparsed. */
 const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
+const NOT_MULTIPART = 'Send the file as multipart/form-data in a field named "file".';
 /** A refused body is read and thrown away up to this size, so the client can read the answer. */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -53,7 +54,7 @@ export function rejectFromHeaders(
   maxBytes: number,
 ): UploadRejected | undefined {
   if (!/^multipart\/form-data\b/i.test(headers['content-type'] ?? '')) {
-    return new UploadRejected(400, 'Send the file as multipart/form-data in a field named "file".');
+    return new UploadRejected(400, NOT_MULTIPART);
   }
   const declaredLength = Number(headers['content-length']);
   if (Number.isFinite(declaredLength) && declaredLength > maxBytes + FRAMING_ALLOWANCE_BYTES) {
@@ -124,7 +125,7 @@ export function receiveUpload(
       finish({
         ok: false,
         status: 400,
-        message: 'Send the file as multipart/form-data in a field named "file".',
+        message: NOT_MULTIPART,
       });
       request.resume();
       return;
