@@ -6,6 +6,7 @@ import { identitiesJsonSchema } from './identities/identities-file.js';
 import { LocalCloud } from './local-cloud.js';
 
 const usage = `Usage: local-azure start [--state-dir DIR] [--identities FILE] [--verbose]
+                         [--service-account-token-lifetime SECONDS] [--access-token-lifetime SECONDS]
        local-azure schema    prints the JSON Schema of the identities file
 
 Starts the local cloud (OIDC issuer, Entra token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)
@@ -14,7 +15,19 @@ workload identity webhook would inject plus the endpoints. Run a service against
   (set -a; . .local-azure/env/backend.env; exec node services/backend/dist/main.js)
 (sourcing rather than node --env-file, which never overrides a variable already set, such as a
 NODE_EXTRA_CA_CERTS your machine exports).
+Token lifetimes default to an hour, as on AKS; shorten them to watch the token files rotate at
+80 % of their lifetime and the services pick the new token up.
 Ctrl-C stops it.`;
+
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    console.error(`local-azure: --${flag} must be a whole number of seconds, not '${value}'`);
+    process.exit(64);
+  }
+  return parsed;
+}
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -23,6 +36,8 @@ async function main(): Promise<void> {
       'state-dir': { type: 'string', default: '.local-azure' },
       identities: { type: 'string', default: 'infra/identities.json' },
       verbose: { type: 'boolean', default: false },
+      'service-account-token-lifetime': { type: 'string' },
+      'access-token-lifetime': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -49,6 +64,11 @@ async function main(): Promise<void> {
     stateDir,
     identitiesFile: resolve(values.identities),
     persist: true,
+    serviceAccountTokenLifetimeSeconds: seconds(
+      'service-account-token-lifetime',
+      values['service-account-token-lifetime'],
+    ),
+    accessTokenLifetimeSeconds: seconds('access-token-lifetime', values['access-token-lifetime']),
     log: values.verbose ? (event) => console.log(JSON.stringify(event)) : undefined,
   });
   state.cloud = cloud;

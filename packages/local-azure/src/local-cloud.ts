@@ -55,7 +55,10 @@ export interface LocalCloudOptions {
   tenantId?: string;
   /** Keep blobs and secrets under stateDir across restarts (dev); tests keep them in memory. */
   persist?: boolean;
+  /** The projected service account token's lifetime; 3600 s, the AKS webhook's default. */
   serviceAccountTokenLifetimeSeconds?: number;
+  /** Access tokens' lifetime; 3600 s (Entra's are 60–90 min for workload identities). */
+  accessTokenLifetimeSeconds?: number;
   /** The documents queue's lock duration; 60 s as in Bicep. Fault tests shorten it. */
   queueLockDurationMs?: number;
   log?: (event: Record<string, unknown>) => void;
@@ -103,6 +106,7 @@ export class LocalCloud {
       identities,
       stateDir: options.stateDir,
       serviceAccountTokenLifetimeSeconds: options.serviceAccountTokenLifetimeSeconds,
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
       log,
     });
     await sts.start();

@@ -42,6 +42,9 @@ export interface TokenExchangeRecord {
   assertionIssuer?: string;
   assertionSubject?: string;
   assertionAudience?: string;
+  /** When the service account token used as the assertion was issued and expires (ISO). */
+  assertionIssuedAt?: string;
+  assertionExpiresAt?: string;
   outcome: 'success' | 'failure';
   error?: string;
 }
@@ -76,6 +79,7 @@ export class LocalSts {
       issuerUrl: () => this.issuerUrl,
       signingKey: this.issuerKey,
       lifetimeSeconds: options.serviceAccountTokenLifetimeSeconds ?? 3600,
+      log: options.log,
     });
   }
 
@@ -204,20 +208,25 @@ export class LocalSts {
       record.error = `AADSTS${result.code}`;
       this.options.log?.({
         event: 'token-exchange',
+        at: record.at,
         outcome: 'failure',
         clientId,
         scope,
         error: record.error,
+        assertionExpiresAt: record.assertionExpiresAt,
       });
       return this.fail(res, result);
     }
     record.outcome = 'success';
     this.options.log?.({
       event: 'token-exchange',
+      at: record.at,
       outcome: 'success',
       clientId,
       scope,
       subject: record.assertionSubject,
+      assertionIssuedAt: record.assertionIssuedAt,
+      assertionExpiresAt: record.assertionExpiresAt,
     });
     return sendJson(res, 200, result, { 'cache-control': 'no-store' });
   }
@@ -253,6 +262,8 @@ export class LocalSts {
     record.assertionIssuer = String(claims.iss);
     record.assertionSubject = String(claims.sub);
     record.assertionAudience = audiences.join(' ');
+    record.assertionIssuedAt = isoFromSeconds(claims.iat);
+    record.assertionExpiresAt = isoFromSeconds(claims.exp);
 
     const now = new Date();
     const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -306,4 +317,11 @@ export class LocalSts {
   private fail(res: ServerResponse, failure: EntraError): void {
     sendJson(res, failure.status, entraErrorBody(failure));
   }
+}
+
+function isoFromSeconds(value: unknown): string | undefined {
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && value !== undefined
+    ? new Date(seconds * 1000).toISOString()
+    : undefined;
 }

@@ -7,6 +7,7 @@ import { signJwt, type JwtClaims, type SigningKey } from '../tokens/jwt.js';
 /** The file name the workload identity webhook mounts the projected token as. */
 export const TOKEN_FILE_NAME = 'azure-identity-token';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+const WALL_CLOCK_CHECK_MS = 1000;
 
 export interface ServiceAccountTokenOverrides {
   iss?: string;
@@ -22,6 +23,7 @@ export interface ServiceAccountTokenOverrides {
  */
 export class ServiceAccountTokenWriter {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(
     private readonly options: {
@@ -29,6 +31,7 @@ export class ServiceAccountTokenWriter {
       issuerUrl: () => string;
       signingKey: SigningKey;
       lifetimeSeconds: number;
+      log?: (event: Record<string, unknown>) => void;
     },
   ) {}
 
@@ -64,20 +67,42 @@ export class ServiceAccountTokenWriter {
     const temp = `${file}.${process.pid}.tmp`;
     await writeFile(temp, signJwt(claims, this.options.signingKey), { mode: 0o600 });
     await rename(temp, file);
-    this.schedule(identity, Object.keys(overrides).length === 0 ? lifetime : undefined);
+    this.options.log?.({
+      event: 'service-account-token-written',
+      service: identity.service,
+      issuedAt: new Date(claims.iat * 1000).toISOString(),
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+    });
+    const rotates = Object.keys(overrides).length === 0 && lifetime > 0;
+    this.schedule(identity, rotates ? (now + lifetime * 0.8) * 1000 : undefined);
   }
 
   stop(): void {
+    this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
-  private schedule(identity: ServiceIdentity, lifetimeSeconds: number | undefined): void {
+  /**
+   * Rotation follows the wall clock, as the kubelet's does, rather than one long timer: a laptop
+   * that slept through the rotation time rotates on waking, and a test that runs the clock fast
+   * sees rotation at 80 % of the lifetime on that clock.
+   */
+  private schedule(identity: ServiceIdentity, rotateAtMs: number | undefined): void {
     clearTimeout(this.timers.get(identity.service));
     this.timers.delete(identity.service);
-    if (lifetimeSeconds === undefined || lifetimeSeconds <= 0) return;
-    const timer = setTimeout(() => void this.write(identity), lifetimeSeconds * 800);
-    timer.unref();
-    this.timers.set(identity.service, timer);
+    if (rotateAtMs === undefined || this.stopped) return;
+    const check = () => {
+      const remainingMs = rotateAtMs - Date.now();
+      if (remainingMs <= 0) {
+        this.timers.delete(identity.service);
+        void this.write(identity);
+        return;
+      }
+      const timer = setTimeout(check, Math.min(remainingMs, WALL_CLOCK_CHECK_MS));
+      timer.unref();
+      this.timers.set(identity.service, timer);
+    };
+    check();
   }
 }

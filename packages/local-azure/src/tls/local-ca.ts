@@ -52,13 +52,19 @@ export async function ensureLocalCa(stateDir: string): Promise<LocalCa> {
   };
 }
 
+/**
+ * Certificates are valid from a day before they are issued: a container or VM whose clock runs
+ * behind the issuer's (or a test whose processes run the clock fast) still accepts them.
+ */
+const NOT_BEFORE_SLACK_MS = 86_400_000;
+
 async function createCa(): Promise<{ certPem: string; keyPem: string }> {
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const now = new Date();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: `CN=Workload Identity sample local CA ${now.toISOString().slice(0, 10)}`,
-    notBefore: new Date(now.getTime() - 60_000),
+    notBefore: new Date(now.getTime() - NOT_BEFORE_SLACK_MS),
     notAfter: new Date(now.getTime() + CA_VALIDITY_DAYS * 86_400_000),
     signingAlgorithm: ALGORITHM,
     keys: keys as CryptoKeyPair,
@@ -93,7 +99,7 @@ async function issueServerCertificate(
     serialNumber: randomSerial(),
     subject: `CN=${names[0] ?? 'localhost'}`,
     issuer: caCert.subject,
-    notBefore: new Date(now.getTime() - 60_000),
+    notBefore: new Date(now.getTime() - NOT_BEFORE_SLACK_MS),
     notAfter: new Date(now.getTime() + SERVER_VALIDITY_DAYS * 86_400_000),
     signingAlgorithm: ALGORITHM,
     publicKey: keys.publicKey as CryptoKey,
