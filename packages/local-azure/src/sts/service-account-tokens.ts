@@ -46,12 +46,13 @@ export class ServiceAccountTokenWriter {
   ): Promise<void> {
     const lifetime = overrides.lifetimeSeconds ?? this.options.lifetimeSeconds;
     const now = Math.floor(Date.now() / 1000);
+    const issuedAt = Math.min(now, now + lifetime - 1);
     const { namespace, name } = identity.serviceAccount;
     const claims: JwtClaims = {
       aud: overrides.aud ?? [TOKEN_EXCHANGE_AUDIENCE],
       exp: now + lifetime,
-      iat: Math.min(now, now + lifetime - 1),
-      nbf: Math.min(now, now + lifetime - 1),
+      iat: issuedAt,
+      nbf: issuedAt,
       iss: overrides.iss ?? this.options.issuerUrl(),
       sub: overrides.sub ?? `system:serviceaccount:${namespace}:${name}`,
       jti: randomUUID(),
@@ -70,8 +71,8 @@ export class ServiceAccountTokenWriter {
     this.options.log?.({
       event: 'service-account-token-written',
       service: identity.service,
-      issuedAt: new Date(claims.iat * 1000).toISOString(),
-      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      issuedAt: new Date(issuedAt * 1000).toISOString(),
+      expiresAt: new Date((now + lifetime) * 1000).toISOString(),
     });
     const rotates = Object.keys(overrides).length === 0 && lifetime > 0;
     this.schedule(identity, rotates ? (now + lifetime * 0.8) * 1000 : undefined);
