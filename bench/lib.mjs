@@ -49,6 +49,10 @@ export function machine() {
 
 /** Appends one dated section to bench/results/<name>.md (creating it with a title). */
 export function record(name, title, body) {
+  if (process.env.BENCH_RECORD === 'off') {
+    console.log(`\nnot recorded (BENCH_RECORD=off): a smoke run's numbers are not results`);
+    return;
+  }
   const file = `${root}bench/results/${name}.md`;
   if (!existsSync(file))
     writeFileSync(

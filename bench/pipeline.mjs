@@ -9,7 +9,8 @@ import { freePort, percentile, record, relaunchTrustingLocalCa, root, startCloud
 
 await relaunchTrustingLocalCa();
 const RATES = (process.env.RATES ?? '10,50,200').split(',').map(Number);
-const SECONDS = Number(process.env.SECONDS ?? 10);
+// Not SECONDS: bash keeps a variable of that name counting the shell's age.
+const SECONDS = Number(process.env.SECONDS_PER_RATE ?? 10);
 
 const { WorkloadIdentityCredential } = await import('@azure/identity');
 const { ServiceBusClient } = await import('@azure/service-bus');

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/local-stack.js';
+
+/**
+ * Benchmarks are not tests, but one that no longer runs is a broken promise in bench/README.md.
+ * Each runs here once at a tiny size, with BENCH_RECORD=off so that a smoke run's numbers never
+ * land in bench/results/. Only that it runs and prints its ratio is checked, never a timing.
+ */
+describe('benchmark smoke runs', () => {
+  const runs: [script: string, env: Record<string, string>, expected: RegExp[]][] = [
+    [
+      'token-requests.mjs',
+      { OPERATIONS: '40' },
+      [
+        /shared credential \+ client \(this repo\)\s+1 token requests .* 0 failed/,
+        /→ \d+× fewer token requests/,
+      ],
+    ],
+    [
+      'cold-start.mjs',
+      { RUNS: '1' },
+      [/backend\s+live \d+ ms, ready \d+ ms/, /frontend\s+live \d+ ms/],
+    ],
+    [
+      'pipeline.mjs',
+      { RATES: '10', SECONDS_PER_RATE: '2' },
+      // Every document of both runs is processed: 20 of 20 at 10/s for 2 s.
+      [
+        /backend p50 \d+ ms p99 \d+ ms \(20\/20\)\s+bare p50 \d+ ms p99 \d+ ms \(20\/20\)\s+→ [\d.]+×/,
+      ],
+    ],
+    [
+      'test-time.mjs',
+      // A small filter and its own report file: the outer run's report is not touched.
+      { TEST_REPORT: 'test-results/bench-smoke-vitest.json' },
+      [/→ [\d.]+ s wall for 1 files \(\d+ passed, 0 failed, 0 skipped\)/],
+    ],
+  ];
+
+  it.each(runs)(
+    '%s runs and prints its ratio',
+    async (script, env, expected) => {
+      const before = await resultFiles();
+      const args = script === 'test-time.mjs' ? ['packages/azure/src/credential'] : [];
+      const { code, output } = await run(join(repoRoot, 'bench', script), args, env);
+      expect(code, output).toBe(0);
+      for (const pattern of expected) expect(output).toMatch(pattern);
+      expect(output).toContain('not recorded (BENCH_RECORD=off)');
+      expect(await resultFiles()).toEqual(before);
+    },
+    180_000,
+  );
+});
+
+async function resultFiles(): Promise<Record<string, string>> {
+  const dir = join(repoRoot, 'bench/results');
+  const names = await readdir(dir);
+  return Object.fromEntries(
+    await Promise.all(names.map(async (name) => [name, await readFile(join(dir, name), 'utf8')])),
+  );
+}
+
+function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, BENCH_RECORD: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
