@@ -67,12 +67,46 @@ describe('SingleFlightCredential', () => {
     expect(second?.token).not.toBe(first?.token);
   });
 
-  it('propagates a failed exchange and retries on the next call', async () => {
-    const inner = countingCredential(Date.now, 0);
-    const credential = new SingleFlightCredential(inner.credential);
+  it('propagates a failed exchange, reuses its error for a second, then retries', async () => {
+    let now = 0;
+    const inner = countingCredential(() => now, 0);
+    const credential = new SingleFlightCredential(inner.credential, () => now);
     inner.failNext();
     await expect(credential.getToken('s')).rejects.toThrow(/AADSTS700024/);
+    for (let i = 0; i < 50; i++) {
+      await expect(credential.getToken('s')).rejects.toThrow(/AADSTS700024/);
+    }
+    expect(inner.calls).toHaveLength(1);
+    now += 1000;
     await expect(credential.getToken('s')).resolves.toMatchObject({ token: 'token-2' });
+  });
+
+  it('waits longer after each failure in a row, up to 30 s, and starts over after a success', async () => {
+    let now = 0;
+    const calls: number[] = [];
+    let failing = true;
+    const credential = new SingleFlightCredential(
+      {
+        getToken: async () => {
+          calls.push(now);
+          if (failing) throw new Error('AADSTS70021: No matching federated identity record found');
+          return { token: `t${now}`, expiresOnTimestamp: now + 60_000 };
+        },
+      },
+      () => now,
+    );
+    for (; now <= 120_000; now += 100) await credential.getToken('s').catch(() => undefined);
+    expect(calls.slice(0, 8)).toEqual([0, 1000, 3000, 7000, 15_000, 31_000, 61_000, 91_000]);
+    failing = false;
+    await credential.getToken('s').catch(() => undefined); // still in its 30 s pause
+    now = 121_000;
+    await expect(credential.getToken('s')).resolves.toMatchObject({ token: 't121000' });
+    failing = true;
+    now += 60_000; // the token expired: the next failure pauses 1 s again, not 30
+    await credential.getToken('s').catch(() => undefined);
+    now += 1000;
+    await credential.getToken('s').catch(() => undefined);
+    expect(calls.slice(-2)).toEqual([181_000, 182_000]);
   });
 
   it('keeps serving a still-valid token when a refresh fails', async () => {

@@ -5,10 +5,15 @@ import { recordTokenAcquisition } from '../telemetry/token-metrics.js';
 
 /** Refresh this long before expiry, as the Azure SDK's own token cycler does. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
+/** After a failed exchange, callers get that failure for 1 s, then 2, 4 … up to 30 s. */
+const FIRST_RETRY_DELAY_MS = 1000;
+const MAX_RETRY_DELAY_MS = 30_000;
 
 interface CacheEntry {
   token?: AccessToken;
   pending?: Promise<AccessToken>;
+  /** The last exchange failed: until retryAt, callers get its error without a new exchange. */
+  failure?: { error: unknown; retryAt: number; delayMs: number };
 }
 
 /** What the identity report shows about one audience: never the token itself. */
@@ -42,6 +47,8 @@ const REPORTED_CLAIMS = [
  * audience: concurrent callers wait on the same exchange, and a cached token is reused until it
  * is due for refresh (refreshAfterTimestamp, or five minutes before expiry). MSAL caches too, but
  * it does not join concurrent cache misses: 200 simultaneous first calls would be 200 exchanges.
+ * A failed exchange is not retried by every caller at once either: its error is reused for a
+ * second, then for longer each time it fails again (up to 30 s).
  */
 export class SingleFlightCredential implements TokenCredential {
   private readonly cache = new Map<string, CacheEntry>();
@@ -60,6 +67,13 @@ export class SingleFlightCredential implements TokenCredential {
     const entry = this.cache.get(key) ?? {};
     this.cache.set(key, entry);
     if (entry.token && !this.isDueForRefresh(entry.token)) return entry.token;
+    if (!entry.pending && entry.failure && this.now() < entry.failure.retryAt) {
+      // A refused assertion (an expired token file, a missing federated credential) is refused
+      // again a moment later: without a pause, every request would be a call to Entra, which
+      // throttles the identity in the end, for its healthy pods too.
+      if (entry.token && entry.token.expiresOnTimestamp > this.now()) return entry.token;
+      throw entry.failure.error;
+    }
     entry.pending ??= this.exchange(scopes, options, entry);
     try {
       return await entry.pending;
@@ -85,6 +99,7 @@ export class SingleFlightCredential implements TokenCredential {
         const { token, credential } = await this.acquire(scopes, shared);
         recordTokenAcquisition(scopes, (performance.now() - started) / 1000);
         entry.token = token;
+        entry.failure = undefined;
         Object.assign(record, {
           credential,
           acquiredAt: new Date(this.now()).toISOString(),
@@ -95,6 +110,10 @@ export class SingleFlightCredential implements TokenCredential {
         return token;
       } catch (error) {
         recordTokenAcquisition(scopes, (performance.now() - started) / 1000, error);
+        const delayMs = entry.failure
+          ? Math.min(entry.failure.delayMs * 2, MAX_RETRY_DELAY_MS)
+          : FIRST_RETRY_DELAY_MS;
+        entry.failure = { error, retryAt: this.now() + delayMs, delayMs };
         record.lastError = {
           at: new Date(this.now()).toISOString(),
           message: error instanceof Error ? error.message : String(error),
