@@ -9,7 +9,7 @@ import { DEFAULT_PORTS, type LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FrontendClient } from '../support/frontend-client.js';
-import { freePort, poll, repoRoot, startLocalCloud, waitForOk } from '../support/local-stack.js';
+import { freePort, repoRoot, startLocalCloud, waitForOk } from '../support/local-stack.js';
 import {
   buildImagesOnce,
   CONTAINER_PATHS,
@@ -19,14 +19,6 @@ import {
   requireDocker,
   skipComposeTests,
 } from './support.js';
-
-/** The fields of the backend's document view (packages/contracts) these tests read. */
-interface ProcessedDocument {
-  id: string;
-  fileName: string;
-  lineCount?: number;
-  wordCount?: number;
-}
 
 const run = promisify(execFile);
 
@@ -172,18 +164,8 @@ describe.skipIf(skipComposeTests)('docker compose up (run with Docker Compose)',
 
   it('serves the app on the published port and processes an upload', async () => {
     const client = new FrontendClient(frontendUrl);
-    await client.openPage();
-    const response = await client.upload({
-      name: 'compose.txt',
-      type: 'text/plain',
-      content: 'docker compose up\nsame app',
-    });
-    expect(response.status).toBe(202);
-    const { id } = (await response.json()) as { id: string };
-    const record = await poll(async () => {
-      const res = await fetch(`${frontendUrl}/api/documents/${id}`);
-      return res.status === 200 ? ((await res.json()) as ProcessedDocument) : undefined;
-    }, 20_000);
+    const id = await client.uploadText('compose.txt', 'docker compose up\nsame app');
+    const record = await client.processed(id);
     expect(record).toMatchObject({ id, fileName: 'compose.txt', lineCount: 2, wordCount: 5 });
   });
 

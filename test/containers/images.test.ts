@@ -6,7 +6,7 @@
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrontendClient } from '../support/frontend-client.js';
-import { poll, startLocalCloud, waitForOk } from '../support/local-stack.js';
+import { startLocalCloud, waitForOk } from '../support/local-stack.js';
 import {
   buildImagesOnce,
   docker$,
@@ -18,14 +18,6 @@ import {
   type StartedService,
   startServiceContainer,
 } from './support.js';
-
-/** The fields of the backend's document view (packages/contracts) these tests read. */
-interface ProcessedDocument {
-  id: string;
-  fileName: string;
-  lineCount?: number;
-  wordCount?: number;
-}
 
 /** Both services' grace period budget: k8s gives the frontend 30 s and the backend 45 s. */
 const GRACE_SECONDS = 30;
@@ -151,18 +143,8 @@ describe.skipIf(skipContainerTests)('container images (Dockerfile, run with Dock
 
   it('processes an upload end to end, frontend container → local cloud → backend container', async () => {
     const client = new FrontendClient(frontend.url);
-    await client.openPage();
-    const response = await client.upload({
-      name: 'container.txt',
-      type: 'text/plain',
-      content: 'from a container\nto a container',
-    });
-    expect(response.status).toBe(202);
-    const { id } = (await response.json()) as { id: string };
-    const record = await poll(async () => {
-      const res = await fetch(`${frontend.url}/api/documents/${id}`);
-      return res.status === 200 ? ((await res.json()) as ProcessedDocument) : undefined;
-    }, 20_000);
+    const id = await client.uploadText('container.txt', 'from a container\nto a container');
+    const record = await client.processed(id);
     expect(record).toMatchObject({ id, fileName: 'container.txt', lineCount: 2, wordCount: 6 });
   });
 

@@ -77,15 +77,7 @@ describe.skipIf(skipBrowserTests)('the Identity page', () => {
       });
 
       // The pipeline fails visibly and loses nothing: the message is retried, then dead-lettered.
-      const client = new FrontendClient(stack.frontend.url);
-      await client.openPage();
-      const response = await client.upload({
-        name: 'kept.txt',
-        type: 'text/plain',
-        content: 'not lost',
-      });
-      expect(response.status).toBe(202);
-      const { id } = (await response.json()) as { id: string };
+      const id = await new FrontendClient(stack.frontend.url).uploadText('kept.txt', 'not lost');
       const dead = await poll(
         async () => stack.cloud.serviceBus.deadLetters('documents').find((m) => m.messageId === id),
         20_000,

@@ -1,3 +1,6 @@
+import type { DocumentView } from '@wi/contracts';
+import { poll } from './local-stack.js';
+
 /** A browser-less client of the frontend: fetches the page for its CSRF cookie and token, then uploads. */
 export class FrontendClient {
   private cookie = '';
@@ -33,5 +36,27 @@ export class FrontendClient {
         ...(options.csrf !== false ? { cookie: this.cookie } : {}),
       },
     });
+  }
+
+  /** Uploads a text file (opening the page first for its CSRF token) and returns its id. */
+  async uploadText(name: string, content: string): Promise<string> {
+    if (!this.token) await this.openPage();
+    const response = await this.upload({ name, type: 'text/plain', content });
+    if (response.status !== 202) {
+      throw new Error(`upload of ${name}: ${response.status} ${await response.text()}`);
+    }
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  /** Polls the frontend's document API until the upload is processed. */
+  async processed(id: string, timeoutMs = 20_000): Promise<DocumentView> {
+    return poll(
+      async () => {
+        const response = await fetch(new URL(`/api/documents/${id}`, this.baseUrl));
+        return response.status === 200 ? ((await response.json()) as DocumentView) : undefined;
+      },
+      timeoutMs,
+      50,
+    );
   }
 }

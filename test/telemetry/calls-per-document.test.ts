@@ -30,15 +30,8 @@ describe('requests per document, from the traces of real uploads', () => {
   it('counts Blob, Cosmos DB, Service Bus, Key Vault and Entra requests per upload', async () => {
     const client = new FrontendClient(stack.frontend.url);
     await client.openPage();
-    const upload = async (i: number) => {
-      const response = await client.upload({
-        name: `counted-${i}.txt`,
-        type: 'text/plain',
-        content: `document ${i}\n`.repeat(20),
-      });
-      expect(response.status).toBe(202);
-      return ((await response.json()) as { id: string }).id;
-    };
+    const upload = (i: number) =>
+      client.uploadText(`counted-${i}.txt`, `document ${i}\n`.repeat(20));
     const processed = async (id: string) =>
       poll(
         async () => {

@@ -33,14 +33,7 @@ describe('telemetry across the queue', () => {
 
   it('makes one upload one trace, from the frontend request to the Cosmos DB upsert', async () => {
     const client = new FrontendClient(stack.frontend.url);
-    await client.openPage();
-    const response = await client.upload({
-      name: 'traced.txt',
-      type: 'text/plain',
-      content: 'one upload,\none trace\n',
-    });
-    expect(response.status).toBe(202);
-    const { id } = (await response.json()) as { id: string };
+    const id = await client.uploadText('traced.txt', 'one upload,\none trace\n');
 
     // The worker's span for this message, once exported: it ends after the upsert and completion.
     const processing = await poll(
