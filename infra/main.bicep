@@ -9,7 +9,7 @@
 // previews it, and deleting the group removes everything.
 targetScope = 'resourceGroup'
 
-import { identitiesFile, serviceIdentity } from 'modules/types.bicep'
+import { identitiesFile } from 'modules/types.bicep'
 
 @description('Environment name (azd: AZURE_ENV_NAME): names the cluster and seeds the globally unique names.')
 @minLength(1)
@@ -37,10 +37,10 @@ param deployerPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param deployerPrincipalType string = 'User'
 
-@description('Adds a Log Analytics workspace and Container Insights (with Entra ID ingestion).')
+@description('Adds Container Insights (the AKS monitoring add-on, with Entra ID ingestion) to the Log Analytics workspace.')
 param enableContainerInsights bool = false
 
-@description('Installs the AKS KEDA add-on and creates id-keda (keda-identity.json), the identity KEDA reads the documents queue\'s length with, so that k8s/overlays/aks-keda can scale the backend on queue depth.')
+@description('Installs the AKS KEDA add-on and creates id-keda (the identity of identities.json with feature "keda"), which KEDA reads the documents queue\'s length with, so that k8s/overlays/aks-keda can scale the backend on queue depth.')
 param enableKedaAutoscaling bool = false
 
 @description('Writes the Key Vault secrets. Every write is a new version, i.e. a rotation; the deploy scripts pass false once the secrets exist.')
@@ -63,14 +63,25 @@ param backendSigningKey string = replace('${newGuid()}${newGuid()}', '-', '')
 // malformed file fails `bicep build`.
 var identitiesConfig identitiesFile = loadJsonContent('identities.json')
 
-// KEDA's identity, in the same shape and through the same modules as the services' identities,
-// but federated with KEDA's own ServiceAccount (kube-system/keda-operator, the add-on's) and
-// created only with the add-on. It is kept out of identities.json because the local cloud and the
-// Kustomize wiring check read that file as the list of workloads k8s/ deploys.
-var kedaIdentity serviceIdentity = loadJsonContent('keda-identity.json')
-var workloadIdentityList = concat(
+// An identity with a "feature" exists only where that feature is on: id-keda (feature "keda") is
+// federated with KEDA's own ServiceAccount, kube-system/keda-operator of the AKS add-on, and holds
+// Azure Service Bus Data Owner on the documents queue. That is the narrowest built-in role that
+// works: KEDA's azure-servicebus scaler reads the queue's active message count with the Service
+// Bus administration client (GetQueueRuntimeProperties, pkg/scalers/azure_servicebus_scaler.go in
+// https://github.com/kedacore/keda), an entity management read that needs the Manage right
+// ("Service Bus Shared Access Policy needs to be of type Manage",
+// https://keda.sh/docs/latest/scalers/azure-service-bus/). Of the built-in data roles only Data
+// Owner (Microsoft.ServiceBus/*) carries it; Data Sender and Data Receiver hold send/receive
+// only (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/integration).
+// Microsoft's KEDA add-on guide assigns the same role
+// (https://learn.microsoft.com/azure/aks/keda-workload-identity), there on the whole namespace.
+var features = {
+  always: true // an identity without a feature
+  keda: enableKedaAutoscaling
+}
+var workloadIdentityList = filter(
   identitiesConfig.identities,
-  enableKedaAutoscaling ? [kedaIdentity] : []
+  identity => features[identity.?feature ?? 'always']
 )
 
 // Names the services expect (their defaults in services/*/README.md, and packages/local-azure's
@@ -90,6 +101,7 @@ var names = {
   cluster: clusterName
   registry: 'acr${suffix}'
   workspace: 'log-${suffix}'
+  applicationInsights: 'appi-${suffix}'
   containerInsightsRule: 'MSCI-${location}-${clusterName}'
   keyVault: 'kv-${suffix}'
   storage: 'st${suffix}'
@@ -101,11 +113,12 @@ var tags = {
   app: 'doc-intake'
 }
 
-module monitoring 'modules/monitoring.bicep' = if (enableContainerInsights) {
+module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   params: {
     workspaceName: names.workspace
-    ruleName: names.containerInsightsRule
+    applicationInsightsName: names.applicationInsights
+    containerInsightsRuleName: enableContainerInsights ? names.containerInsightsRule : ''
     location: location
     tags: tags
   }
@@ -205,9 +218,11 @@ module workloadRoles 'modules/workload-role-assignments.bicep' = {
     serviceBusNamespaceName: names.serviceBus
     keyVaultName: names.keyVault
     cosmosAccountName: names.cosmos
+    applicationInsightsName: names.applicationInsights
   }
-  // Each scope (container, queue, secret, database) exists before its role assignment is written.
-  dependsOn: [storage, serviceBus, keyVault, cosmos]
+  // Each scope (container, queue, secret, database, component) exists before its role assignment
+  // is written.
+  dependsOn: [storage, serviceBus, keyVault, cosmos, monitoring]
 }
 
 // Outputs: the Kustomize overlay's inputs (k8s/overlays/aks/.env, written by the deploy scripts
@@ -260,6 +275,9 @@ output cosmosContainer string = cosmos.outputs.containerName
 
 @description('Kubernetes namespace of both services.')
 output namespace string = identitiesConfig.namespace
+
+@description('APPLICATIONINSIGHTS_CONNECTION_STRING of both services: where they export telemetry to (an instrumentation key and endpoints, no credential: the component accepts Entra tokens only).')
+output applicationInsightsConnectionString string = monitoring.outputs.applicationInsightsConnectionString
 
 @description('Cluster name, for az aks get-credentials.')
 output aksClusterName string = aks.outputs.name

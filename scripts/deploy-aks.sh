@@ -11,7 +11,10 @@
 #   AZURE_LOCATION             default swedencentral (or the second argument); must offer AKS,
 #                              Cosmos DB serverless and federated credentials
 #   AZURE_ENV_NAME             default doc-intake: names the cluster, seeds the unique names
-#   ENABLE_CONTAINER_INSIGHTS  true adds Log Analytics and Container Insights
+#   ENABLE_CONTAINER_INSIGHTS  true adds Container Insights (the workspace is always there: it holds
+#                              Application Insights)
+#   ENABLE_KEDA_AUTOSCALING    true adds the KEDA add-on and id-keda, and deploys k8s/overlays/aks-keda
+#                              (the backend scaled on queue depth) instead of k8s/overlays/aks
 #   WRITE_SECRETS              true rotates both Key Vault keys (default: only when missing)
 #   IMAGE_TAG, IMAGE_BUILDER, FIC_WAIT_SECONDS: see scripts/deploy-app.sh
 set -euo pipefail

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deploys the two services onto the cluster of an existing deployment of infra/main.bicep:
 # builds and pushes the images, writes the overlay's env file from the deployment's outputs,
-# applies k8s/overlays/aks, waits until Entra ID accepts each service's federated credential, then
-# restarts the pods so they start with working identities. Safe to run again.
+# applies k8s/overlays/aks (k8s/overlays/aks-keda with ENABLE_KEDA_AUTOSCALING=true), waits until
+# Entra ID accepts each federated credential, then restarts the pods so they start with working
+# identities. Safe to run again.
 #
 #   AZURE_RESOURCE_GROUP=<group> scripts/deploy-app.sh
 #
@@ -14,6 +15,8 @@
 #                         then push) | none (reuse images already tagged IMAGE_TAG)
 #   FIC_WAIT_SECONDS      how long to wait for federated credentials to propagate (default 300)
 #   RETRY_SECONDS         pause between two checks while waiting (default 10)
+#   ENABLE_KEDA_AUTOSCALING  true: the backend scales on queue depth with KEDA (the deployment must
+#                         have been provisioned with it: KEDA add-on + id-keda)
 set -euo pipefail
 . "$(dirname "$0")/deploy-common.sh"
 
@@ -61,7 +64,15 @@ case ${IMAGE_BUILDER:-acr} in
   *) die "IMAGE_BUILDER must be acr, docker or none" ;;
 esac
 
-say 'Writing k8s/overlays/aks/azure.env from the outputs (never by hand)'
+overlay=aks
+keda_client=''
+if [ "${ENABLE_KEDA_AUTOSCALING:-false}" = true ]; then
+  overlay=aks-keda
+  keda_client=$(deployment_output "$group" "$deployment" kedaClientId)
+fi
+
+say "Writing the env file(s) of k8s/overlays/$overlay from the outputs (never by hand)"
+# ENABLE_KEDA_AUTOSCALING reaches it too: then it also writes k8s/overlays/aks-keda/keda.env.
 run "$repo_root/scripts/write-aks-env.sh" "$group" "$deployment"
 
 say "Signing in to $cluster with Entra ID (local accounts are disabled)"
@@ -76,8 +87,24 @@ for attempt in $(seq 1 30); do
   sleep "${RETRY_SECONDS:-10}"
 done
 
-say 'Applying k8s/overlays/aks'
-run kubectl apply -k "$repo_root/k8s/overlays/aks"
+say "Applying k8s/overlays/$overlay"
+run kubectl apply -k "$repo_root/k8s/overlays/$overlay"
+
+# KEDA's operator authenticates as id-keda (the TriggerAuthentication names its client id). The
+# AKS add-on owns its ServiceAccount, so k8s/ does not render it; Microsoft's guide annotates it
+# with the client id and restarts the operator so the webhook injects the workload identity
+# variables into its pods (https://learn.microsoft.com/azure/aks/keda-workload-identity).
+keda_restart=false
+if [ -n "$keda_client" ]; then
+  annotation='azure\.workload\.identity/client-id'
+  current=$(kubectl get serviceaccount keda-operator --namespace kube-system \
+    --output "jsonpath={.metadata.annotations.$annotation}" 2>/dev/null || true)
+  if [ "$current" != "$keda_client" ]; then
+    run kubectl annotate serviceaccount keda-operator --namespace kube-system --overwrite \
+      "azure.workload.identity/client-id=$keda_client"
+    keda_restart=true
+  fi
+fi
 
 # The exchange a pod makes, made here with a token of the pod's own service account: until Entra
 # ID has propagated a new federated credential it answers AADSTS700213 (or AADSTS70021), and pods
@@ -85,8 +112,8 @@ run kubectl apply -k "$repo_root/k8s/overlays/aks"
 authority=$(az cloud show --query endpoints.activeDirectory --output tsv)
 scope="$(az cloud show --query endpoints.resourceManager --output tsv).default"
 exchange_works() {
-  local account=$1 client_id=$2 status code
-  (umask 077 && kubectl create token "$account" --namespace "$namespace" \
+  local account_namespace=$1 account=$2 client_id=$3 status code
+  (umask 077 && kubectl create token "$account" --namespace "$account_namespace" \
     --audience api://AzureADTokenExchange --duration 10m >"$work/assertion")
   # The assertion is read from a file (@), so it never appears in a process list; the answer
   # (an access token on success) is deleted unread.
@@ -106,10 +133,12 @@ exchange_works() {
 
 say 'Waiting for the federated credentials to be accepted by Entra ID'
 deadline=$((SECONDS + ${FIC_WAIT_SECONDS:-300}))
-for pair in "frontend $frontend_client" "backend $backend_client"; do
-  read -r account client_id <<<"$pair"
-  until exchange_works "$account" "$client_id"; do
-    [ "$SECONDS" -lt "$deadline" ] || die "Entra ID still refuses the token of $namespace/$account; see infra/README.md (Troubleshooting)"
+accounts=("$namespace frontend $frontend_client" "$namespace backend $backend_client")
+[ -z "$keda_client" ] || accounts+=("kube-system keda-operator $keda_client")
+for entry in "${accounts[@]}"; do
+  read -r account_namespace account client_id <<<"$entry"
+  until exchange_works "$account_namespace" "$account" "$client_id"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "Entra ID still refuses the token of $account_namespace/$account; see infra/README.md (Troubleshooting)"
     sleep "${RETRY_SECONDS:-10}"
   done
   printf '  %s: token exchange works\n' "$account" >&2
@@ -120,6 +149,10 @@ run kubectl rollout restart deployment --namespace "$namespace"
 for deployment_object in $(kubectl get deployments --namespace "$namespace" --output name); do
   run kubectl rollout status "$deployment_object" --namespace "$namespace" --timeout 5m
 done
+if [ "$keda_restart" = true ]; then
+  run kubectl rollout restart deployment keda-operator --namespace kube-system
+  run kubectl rollout status deployment keda-operator --namespace kube-system --timeout 5m
+fi
 
 say 'Done'
 run kubectl get ingress,pods --namespace "$namespace"

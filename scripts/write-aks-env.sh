@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
 # Writes k8s/overlays/aks/azure.env from the outputs of the Bicep deployment, so that no client
-# id, tenant id, endpoint or name is ever typed into the manifests by hand.
+# id, tenant id, endpoint or name is ever typed into the manifests by hand. With
+# ENABLE_KEDA_AUTOSCALING=true it also writes k8s/overlays/aks-keda/keda.env (kedaClientId), which
+# that overlay adds to azure.env.
 #
 #   scripts/write-aks-env.sh <resource-group> [deployment-name]    (deployment default: main)
 #
-# The keys are those of k8s/overlays/aks/azure.env.example, each the name of a Bicep output;
-# imageTag is not a Bicep output: it is $IMAGE_TAG, or the current commit. A missing output is an
-# error that names it. AZURE_ENV_FILE overrides where the file is written.
+# The keys are those of each file's committed .example, each the name of a Bicep output; imageTag
+# is not a Bicep output: it is $IMAGE_TAG, or the current commit. A missing or empty output is an
+# error that names it. AZURE_ENV_FILE and KEDA_ENV_FILE override where the files are written.
 set -euo pipefail
 
 resource_group=${1:?usage: scripts/write-aks-env.sh <resource-group> [deployment-name]}
 deployment=${2:-main}
 root=$(cd "$(dirname "$0")/.." && pwd)
-example="$root/k8s/overlays/aks/azure.env.example"
-out=${AZURE_ENV_FILE:-$root/k8s/overlays/aks/azure.env}
 image_tag=${IMAGE_TAG:-$(git -C "$root" rev-parse --short HEAD)}
 
 outputs=$(az deployment group show \
   --resource-group "$resource_group" --name "$deployment" \
   --query properties.outputs --output json)
 
+# Writes one env file: the keys of its example, the values from the outputs.
 # Node, not jq: it is the one tool this repository already requires.
-OUTPUTS=$outputs IMAGE_TAG=$image_tag SOURCE="$resource_group/$deployment" \
-  node --input-type=module - "$example" "$out" <<'JS'
+write_env() {
+  OUTPUTS=$outputs IMAGE_TAG=$image_tag SOURCE="$resource_group/$deployment" \
+    node --input-type=module - "$1" "$2" <<'JS'
 import { readFileSync, writeFileSync } from 'node:fs';
 const [example, out] = process.argv.slice(2);
 const outputs = JSON.parse(process.env.OUTPUTS || '{}') ?? {};
@@ -47,3 +49,15 @@ const header = `# Written by scripts/write-aks-env.sh from deployment ${process.
 writeFileSync(out, header + lines.join('\n') + '\n');
 console.log(`wrote ${out} (${lines.length} values)`);
 JS
+}
+
+write_env "$root/k8s/overlays/aks/azure.env.example" "${AZURE_ENV_FILE:-$root/k8s/overlays/aks/azure.env}"
+
+if [ "${ENABLE_KEDA_AUTOSCALING:-false}" = true ]; then
+  # kedaClientId is empty when the deployment was provisioned without the option (no id-keda).
+  write_env "$root/k8s/overlays/aks-keda/keda.env.example" "${KEDA_ENV_FILE:-$root/k8s/overlays/aks-keda/keda.env}" ||
+    {
+      echo "provision with ENABLE_KEDA_AUTOSCALING=true first: it creates id-keda and the KEDA add-on" >&2
+      exit 1
+    }
+fi

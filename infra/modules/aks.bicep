@@ -127,7 +127,8 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
     // The KEDA add-on (enableKeda): KEDA's operator and metrics server, managed and upgraded with
     // the cluster, in kube-system. It scales the backend on the documents queue's depth
     // (k8s/overlays/aks-keda), authenticating with workload identity as ServiceAccount
-    // kube-system/keda-operator, which id-keda's federated credential trusts (keda-identity.json).
+    // kube-system/keda-operator, which id-keda's federated credential trusts (identities.json,
+    // the identity with feature "keda").
     workloadAutoScalerProfile: {
       keda: {
         enabled: enableKeda

@@ -5,8 +5,8 @@
 
 @export()
 @discriminator('resource')
-@description('Where a role applies: one blob container, one queue, one secret, or one Cosmos DB database (or container).')
-type roleScope = storageScope | serviceBusScope | keyVaultScope | cosmosScope
+@description('Where a role applies: one blob container, one queue, one secret, one Cosmos DB database (or container), or the Application Insights component.')
+type roleScope = storageScope | serviceBusScope | keyVaultScope | cosmosScope | applicationInsightsScope
 
 @export()
 type storageScope = {
@@ -36,6 +36,12 @@ type cosmosScope = {
 }
 
 @export()
+@description('The deployment\'s one Application Insights component: telemetry ingestion (Monitoring Metrics Publisher) has no narrower scope.')
+type applicationInsightsScope = {
+  resource: 'applicationInsights'
+}
+
+@export()
 type roleAssignment = {
   @description('Display name of the built-in role; documentation only, the id is what Azure uses.')
   role: string
@@ -58,6 +64,8 @@ type federatedCredential = {
 type serviceIdentity = {
   service: string
   managedIdentityName: string
+  @description('Optional: the identity exists only where this feature is on (keda: enableKedaAutoscaling).')
+  feature: 'keda'?
   serviceAccount: {
     namespace: string
     name: string

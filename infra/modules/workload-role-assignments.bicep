@@ -1,5 +1,6 @@
 // Every role of infra/identities.json, each at the narrowest scope the data plane supports: one
-// blob container, one queue, one secret, one Cosmos DB database. Nothing here is written per
+// blob container, one queue, one secret, one Cosmos DB database, the Application Insights
+// component. Nothing here is written per
 // service: the file says who gets what, this module only knows how each scope kind is addressed.
 
 import { serviceIdentity, createdIdentity } from 'types.bicep'
@@ -22,6 +23,9 @@ param keyVaultName string
 @description('Cosmos DB account holding the databases named in cosmos scopes.')
 param cosmosAccountName string
 
+@description('The Application Insights component of applicationInsights scopes.')
+param applicationInsightsName string
+
 // One flat list: each role of each identity, with the principal it is for.
 var assignments = flatten(map(
   range(0, length(identities)),
@@ -39,6 +43,7 @@ var storageAssignments = filter(assignments, a => a.scope.resource == 'storage')
 var serviceBusAssignments = filter(assignments, a => a.scope.resource == 'serviceBus')
 var keyVaultAssignments = filter(assignments, a => a.scope.resource == 'keyVault')
 var cosmosAssignments = filter(assignments, a => a.scope.resource == 'cosmos')
+var applicationInsightsAssignments = filter(assignments, a => a.scope.resource == 'applicationInsights')
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2026-06-01' existing = {
   name: storageAccountName
@@ -132,6 +137,25 @@ resource cosmosRoles 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2
       roleDefinitionId: '${cosmosAccount.id}/sqlRoleDefinitions/${a.roleDefinitionId}'
       principalId: a.principalId
       scope: '${cosmosAccount.id}/dbs/${a.scope.database}${empty(a.scope.?container ?? '') ? '' : '/colls/${a.scope.?container}'}'
+    }
+  }
+]
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+// Monitoring Metrics Publisher here lets a service's token ingest telemetry; with the component's
+// local auth disabled nothing else can.
+resource applicationInsightsRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for a in applicationInsightsAssignments: {
+    scope: applicationInsights
+    name: guid(applicationInsights.id, a.principalId, a.roleDefinitionId)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', a.roleDefinitionId)
+      principalId: a.principalId
+      principalType: 'ServicePrincipal'
+      description: '${a.service}: ${a.role} on Application Insights ${applicationInsightsName}'
     }
   }
 ]

@@ -22,8 +22,8 @@ import {
   parseIdentities,
 } from '@wi/local-azure';
 import {
+  CHECKED_OVERLAYS,
   type KubernetesObject,
-  OVERLAYS,
   checkRestricted,
   checkWiring,
   renderOverlay,
@@ -232,8 +232,9 @@ describe.skipIf(skipKubectlTests)('step 3: the wiring check names what Kustomize
     mkdirSync(join(root, 'infra'), { recursive: true });
     writeFileSync(join(root, 'infra', 'identities.json'), JSON.stringify(identitiesJson, null, 2));
     cpSync(k8sDir, k8s, { recursive: true });
-    // A real azure.env (git-ignored) of whoever runs this would take the example's place.
+    // A real azure.env or keda.env (git-ignored) of whoever runs this would take the example's place.
     rmSync(join(k8s, 'overlays', 'aks', 'azure.env'), { force: true });
+    rmSync(join(k8s, 'overlays', 'aks-keda', 'keda.env'), { force: true });
     const envExample = join(k8s, 'overlays', 'aks', 'azure.env.example');
 
     const render = () =>
@@ -326,11 +327,12 @@ describe.skipIf(skipKubectlTests)('step 3: the wiring check names what Kustomize
     expect(annotation(objects, 'azure.workload.identity/client-id')).toBe(fakeClientId);
     expect(checkRestricted(objects)).toEqual([]);
 
-    // `pnpm check:wiring` on the copy, every overlay: every link of the reporter holds.
+    // `pnpm check:wiring` on the copy, every overlay (aks-keda is aks plus KEDA, so the reporter
+    // is there too): every link of the reporter holds.
     const lines: string[] = [];
     await runWiringCli([], { root, write: (line) => lines.push(...line.split('\n')) });
     const blocks = reporterBlocks(lines);
-    expect(blocks).toHaveLength(Object.keys(OVERLAYS).length);
+    expect(blocks).toHaveLength(CHECKED_OVERLAYS.length);
     for (const block of blocks) {
       expect(block.length).toBeGreaterThan(5);
       expect(block.filter((line) => !line.trimStart().startsWith('✓'))).toEqual([]);

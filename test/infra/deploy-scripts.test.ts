@@ -17,7 +17,8 @@ import { repoRoot } from './support/bicep-cli.js';
 
 // scripts/deploy-aks.sh run against stand-ins for az, kubectl, kubelogin and curl (support/
 // fake-cli.sh), in a scratch copy of the files it reads: what it calls, in which order, and what
-// it leaves out. What the real services answer is for a real subscription (infra/README.md).
+// it leaves out, with and without ENABLE_KEDA_AUTOSCALING. What the real services answer is for
+// a real subscription (infra/README.md).
 
 const copied = [
   'scripts/deploy-common.sh',
@@ -27,6 +28,7 @@ const copied = [
   'infra/identities.json',
   'infra/main.bicepparam',
   'k8s/overlays/aks/azure.env.example',
+  'k8s/overlays/aks-keda/keda.env.example',
 ];
 
 interface Sandbox {
@@ -63,21 +65,29 @@ function sandbox(): Sandbox {
   };
 }
 
-function deploy(box: Sandbox) {
+function deploy(box: Sandbox, env: NodeJS.ProcessEnv = {}, script = 'scripts/deploy-aks.sh') {
   writeFileSync(box.log, '');
-  const run = spawnSync(
-    'bash',
-    [join(box.root, 'scripts/deploy-aks.sh'), 'rg-test', 'swedencentral'],
-    {
-      env: box.env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
+  const run = spawnSync('bash', [join(box.root, script), 'rg-test', 'swedencentral'], {
+    env: { ...box.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { ...run, calls: readFileSync(box.log, 'utf8').trim().split('\n') };
 }
 
 const indexOf = (calls: string[], pattern: RegExp) => calls.findIndex((call) => pattern.test(call));
+
+/** Every pattern is called, in this order. */
+function expectInOrder(calls: string[], order: RegExp[]) {
+  const positions = order.map((pattern) => indexOf(calls, pattern));
+  expect(
+    positions.every((p) => p >= 0),
+    `calls:\n${calls.join('\n')}`,
+  ).toBe(true);
+  expect(positions).toEqual([...positions].sort((a, b) => a - b));
+}
+
+const KEDA_CLIENT_ID = '33333333-aaaa-4bbb-8ccc-000000000003';
 
 describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand-in CLIs)', () => {
   let box: Sandbox;
@@ -90,7 +100,7 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
 
   it('provisions, builds, writes the env file from the outputs, applies, waits for the credentials, restarts', () => {
     expect(first.status, first.stderr).toBe(0);
-    const order = [
+    expectInOrder(first.calls, [
       /^az group create --name rg-test --location swedencentral/,
       /^az deployment group create --resource-group rg-test --name main --parameters .*infra\/main\.bicepparam/,
       /^az acr build --registry acrtest --image doc-intake-frontend:test-tag --build-arg SERVICE=frontend/,
@@ -104,13 +114,15 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
       /^kubectl create token backend --namespace doc-intake/,
       /^kubectl rollout restart deployment --namespace doc-intake/,
       /^kubectl rollout status deployment.apps\/frontend/,
-    ];
-    const positions = order.map((pattern) => indexOf(first.calls, pattern));
-    expect(
-      positions.every((p) => p >= 0),
-      `calls:\n${first.calls.join('\n')}`,
-    ).toBe(true);
-    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    ]);
+  });
+
+  it('deploys k8s/overlays/aks without KEDA: no keda.env, nothing done to KEDA', () => {
+    expect(first.calls.filter((call) => call.startsWith('kubectl apply'))).toEqual([
+      `kubectl apply -k ${box.root}/k8s/overlays/aks`,
+    ]);
+    expect(existsSync(join(box.root, 'k8s/overlays/aks-keda/keda.env'))).toBe(false);
+    expect(first.calls.join('\n')).not.toMatch(/keda/);
   });
 
   it('retries an exchange Entra ID refuses (AADSTS700213) before restarting, and says so', () => {
@@ -133,6 +145,9 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     expect(env).toContain('frontendClientId=11111111-aaaa-4bbb-8ccc-000000000001');
     expect(env).toContain('imageTag=test-tag');
     expect(env).toContain('acrLoginServer=acrtest.azurecr.io');
+    expect(env).toContain(
+      'applicationInsightsConnectionString=InstrumentationKey=44444444-aaaa-4bbb-8ccc-000000000004;IngestionEndpoint=https://swedencentral-0.in.applicationinsights.azure.com/',
+    );
   });
 
   it('writes the Key Vault secrets the first time only, so running it again does not rotate keys', () => {
@@ -149,3 +164,72 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     expect(existsSync(join(box.state, 'deployed'))).toBe(true);
   });
 });
+
+describe.skipIf(process.platform === 'win32')(
+  'scripts/deploy-aks.sh with ENABLE_KEDA_AUTOSCALING=true (with stand-in CLIs)',
+  () => {
+    let box: Sandbox;
+    let first: ReturnType<typeof deploy>;
+    const keda = { ENABLE_KEDA_AUTOSCALING: 'true' };
+    beforeAll(() => {
+      box = sandbox();
+      first = deploy(box, keda);
+    });
+    afterAll(() => rmSync(box.root, { recursive: true, force: true }));
+
+    it('provisions with the option, writes keda.env, applies k8s/overlays/aks-keda, waits for KEDA’s credential too', () => {
+      expect(first.status, first.stderr).toBe(0);
+      expectInOrder(first.calls, [
+        /^az deployment group create --resource-group rg-test --name main --parameters .*infra\/main\.bicepparam/,
+        /^az deployment group show --resource-group rg-test --name main --query properties\.outputs --output json/,
+        /^kubectl apply -k .*k8s\/overlays\/aks-keda$/,
+        // The add-on's ServiceAccount, annotated as Microsoft's KEDA guide does.
+        new RegExp(
+          `^kubectl annotate serviceaccount keda-operator --namespace kube-system --overwrite azure.workload.identity/client-id=${KEDA_CLIENT_ID}$`,
+        ),
+        /^kubectl create token frontend --namespace doc-intake/,
+        /^kubectl create token backend --namespace doc-intake/,
+        /^kubectl create token keda-operator --namespace kube-system --audience api:\/\/AzureADTokenExchange/,
+        new RegExp(`^curl .*client_id=${KEDA_CLIENT_ID}`),
+        /^kubectl rollout restart deployment --namespace doc-intake$/,
+        /^kubectl rollout restart deployment keda-operator --namespace kube-system$/,
+      ]);
+      // Instead of overlays/aks, not as well.
+      expect(first.calls.filter((call) => call.startsWith('kubectl apply'))).toEqual([
+        `kubectl apply -k ${box.root}/k8s/overlays/aks-keda`,
+      ]);
+      expect(first.stderr).toContain('keda-operator: token exchange works');
+    });
+
+    it('writes both env files of the overlay from the outputs', () => {
+      const env = readFileSync(join(box.root, 'k8s/overlays/aks-keda/keda.env'), 'utf8');
+      expect(env).toMatch(/^# Written by scripts\/write-aks-env\.sh from deployment rg-test\/main/);
+      expect(env).toContain(`kedaClientId=${KEDA_CLIENT_ID}\n`);
+      expect(readFileSync(join(box.root, 'k8s/overlays/aks/azure.env'), 'utf8')).toContain(
+        'backendClientId=11111111-aaaa-4bbb-8ccc-000000000002',
+      );
+    });
+
+    it('leaves KEDA’s operator alone on the next run, its annotation being right', () => {
+      const again = deploy(box, keda);
+      expect(again.status, again.stderr).toBe(0);
+      expect(indexOf(again.calls, /^kubectl apply -k .*k8s\/overlays\/aks-keda$/)).toBeGreaterThan(
+        0,
+      );
+      expect(again.calls.join('\n')).not.toMatch(/annotate|restart deployment keda-operator/);
+    });
+
+    it('refuses to deploy the KEDA overlay onto a deployment provisioned without it, saying why', () => {
+      expect(deploy(box).status).toBe(0); // provisioned again, now without KEDA
+      const run = deploy(
+        box,
+        { ...keda, AZURE_RESOURCE_GROUP: 'rg-test' },
+        'scripts/deploy-app.sh',
+      );
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain('lacks the output(s): kedaClientId');
+      expect(run.stderr).toContain('provision with ENABLE_KEDA_AUTOSCALING=true first');
+      expect(run.calls.join('\n')).not.toMatch(/kubectl apply/);
+    });
+  },
+);

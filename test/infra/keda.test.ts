@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type IdentitiesFile, type ServiceIdentity, parseIdentities } from '@wi/local-azure';
+import type { ServiceIdentity } from '@wi/local-azure';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { show } from './support/arm-expression.js';
 import { created, runtimeReference, single } from './support/arm-deployment.js';
-import { infraDir, skipBicepTests } from './support/bicep-cli.js';
+import { skipBicepTests } from './support/bicep-cli.js';
 import {
   expectedScope,
   federatedCredentialProblems,
@@ -14,23 +12,26 @@ import {
 } from './support/identity-checks.js';
 import { everythingOn, infraUnderTest, type InfraUnderTest } from './support/infra-deployment.js';
 
-/** infra/keda-identity.json, validated with the schema of an identities.json entry. */
-function kedaIdentity(namespace: string): ServiceIdentity {
-  const entry = JSON.parse(readFileSync(join(infraDir, 'keda-identity.json'), 'utf8'));
-  return parseIdentities({ namespace, identities: [entry] }, 'infra/keda-identity.json')
-    .identities[0]!;
-}
-
 describe.skipIf(skipBicepTests)('KEDA (enableKedaAutoscaling): add-on, identity, one role', () => {
   let on: InfraUnderTest;
   let off: InfraUnderTest;
   let keda: ServiceIdentity;
-  let withKeda: IdentitiesFile;
   beforeAll(async () => {
     on = await infraUnderTest({ ...everythingOn, enableKedaAutoscaling: true });
-    off = await infraUnderTest();
-    keda = kedaIdentity(on.identities.namespace);
-    withKeda = { ...on.identities, identities: [...on.identities.identities, keda] };
+    const { enableKedaAutoscaling: _, ...defaults } = everythingOn;
+    off = await infraUnderTest(defaults);
+    // KEDA's identity is an entry of identities.json like the services', marked as the feature's.
+    keda = on.file.identities.find((identity) => identity.feature === 'keda')!;
+  });
+
+  it('is an entry of identities.json, created only with the feature', () => {
+    expect(keda).toMatchObject({ service: 'keda', managedIdentityName: 'id-keda' });
+    expect(on.identities.identities).toContain(keda);
+    expect(off.identities.identities).not.toContain(keda);
+    // Without it, everything else is the same: the services' identities, credentials and roles.
+    expect(off.identities.identities).toEqual(on.identities.identities.filter((i) => i !== keda));
+    expect(federatedCredentialProblems(off.deployment, off.identities)).toEqual([]);
+    expect(roleAssignmentProblems(off.deployment, off.identities)).toEqual([]);
   });
 
   it('is off by default: no add-on, no id-keda, an empty kedaClientId', () => {
@@ -53,7 +54,7 @@ describe.skipIf(skipBicepTests)('KEDA (enableKedaAutoscaling): add-on, identity,
     expect(keda.federatedCredential.subject).toBe(
       'system:serviceaccount:kube-system:keda-operator',
     );
-    expect(federatedCredentialProblems(on.deployment, withKeda)).toEqual([]);
+    expect(federatedCredentialProblems(on.deployment, on.identities)).toEqual([]);
   });
 
   it('gives id-keda exactly one role: Azure Service Bus Data Owner on the documents queue', () => {
@@ -65,7 +66,7 @@ describe.skipIf(skipBicepTests)('KEDA (enableKedaAutoscaling): add-on, identity,
       },
     ]);
     // Every identity (the services' and KEDA's) has exactly its roles, each at its scope.
-    expect(roleAssignmentProblems(on.deployment, withKeda)).toEqual([]);
+    expect(roleAssignmentProblems(on.deployment, on.identities)).toEqual([]);
     expect(expectedScope(on.deployment, keda.roleAssignments[0]!.scope)).toMatch(
       /\/Microsoft\.ServiceBus\/namespaces\/sb-[a-z0-9]+\/queues\/documents$/,
     );

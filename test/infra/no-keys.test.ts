@@ -1,9 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ArmObject, show } from './support/arm-expression.js';
-import { created, single } from './support/arm-deployment.js';
+import { created, dryRun, single } from './support/arm-deployment.js';
 import { skipBicepTests } from './support/bicep-cli.js';
+import {
+  APPLICATION_INSIGHTS_OUTPUT,
+  applicationInsightsOutputProblems,
+  credentialTextProblems,
+} from './support/credential-text.js';
 import { resourceTypes as types } from './support/identity-checks.js';
-import { everythingOn, infraUnderTest, type InfraUnderTest } from './support/infra-deployment.js';
+import {
+  everythingOn,
+  infraUnderTest,
+  type InfraUnderTest,
+  testTarget,
+} from './support/infra-deployment.js';
 
 /**
  * What "local auth disabled" means per resource type. A type the template starts to deploy that
@@ -27,6 +37,7 @@ const entraOnly: Record<string, (properties: ArmObject) => unknown> = {
   'Microsoft.OperationalInsights/workspaces': (p) => ({
     disableLocalAuth: (p.features as ArmObject | undefined)?.disableLocalAuth,
   }),
+  'Microsoft.Insights/components': (p) => ({ DisableLocalAuth: p.DisableLocalAuth }),
 };
 const expected: Record<string, unknown> = {
   'Microsoft.Storage/storageAccounts': {
@@ -42,6 +53,7 @@ const expected: Record<string, unknown> = {
   'Microsoft.KeyVault/vaults': { enableRbacAuthorization: true },
   'Microsoft.ContainerService/managedClusters': { disableLocalAccounts: true },
   'Microsoft.OperationalInsights/workspaces': { disableLocalAuth: true },
+  'Microsoft.Insights/components': { DisableLocalAuth: true },
 };
 /** Types with no credential of their own: children, identities, grants, monitoring rules. */
 const noOwnCredential = new Set([
@@ -79,12 +91,52 @@ describe.skipIf(skipBicepTests)('no keys: local auth off, no key or secret in th
   });
 
   it('calls no listKeys()/list*() and holds no connection string, account key or SAS', () => {
-    for (const [file, text] of infra.compiled.texts) {
-      expect(text, file).not.toMatch(/\blist[A-Z]\w*\(/);
-      expect(text, file).not.toMatch(
-        /connectionString|AccountKey=|SharedAccessKey|SharedAccessSignature|primaryKey|primaryMasterKey/i,
-      );
-    }
+    expect(credentialTextProblems(infra.compiled.texts)).toEqual([]);
+  });
+
+  it("outputs one connection string only: Application Insights', which authorizes nothing", () => {
+    // Where the services send telemetry; the component takes Entra tokens only.
+    expect(applicationInsightsOutputProblems(infra.deployment)).toEqual([]);
+    expect(infra.compiled.texts.get('main.json')).toContain(APPLICATION_INSIGHTS_OUTPUT);
+  });
+
+  it('would catch any other connection string, key or SAS, under any name', () => {
+    const edited = (file: string, edit: (template: ArmObject) => void) => {
+      const texts = new Map(infra.compiled.texts);
+      const template = JSON.parse(texts.get(file)!) as ArmObject;
+      edit(template);
+      texts.set(file, JSON.stringify(template));
+      return credentialTextProblems(texts);
+    };
+    const output = (template: ArmObject, name: string, value: string) =>
+      ((template.outputs as Record<string, ArmObject>)[name] = { type: 'string', value });
+    // A storage connection string, however it is built.
+    expect(
+      edited('main.json', (t) =>
+        output(
+          t,
+          'storageConnectionString',
+          "[format('DefaultEndpointsProtocol=https;AccountName={0}', variables('names').storage)]",
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^main\.json: 'ConnectionString' in /)]);
+    // A Service Bus one in a module, under a name that does not say so.
+    expect(
+      edited('modules/service-bus.json', (t) =>
+        output(t, 'endpoint', "[format('Endpoint=sb://{0}/;SharedAccessKeyName=Root', 'sb')]"),
+      ),
+    ).toEqual([expect.stringMatching(/^modules\/service-bus\.json: 'SharedAccessKey' in /)]);
+    expect(
+      edited('modules/storage.json', (t) =>
+        output(t, 'keys', "[listKeys('st', '2026-06-01').keys[0].value]"),
+      ),
+    ).toEqual(['modules/storage.json: calls listKeys(']);
+    // The allowed name holding something else: the value is checked, not just the name.
+    const main = structuredClone(infra.compiled.main);
+    output(main, APPLICATION_INSIGHTS_OUTPUT, "[format('Endpoint=sb://{0}/', 'sb')]");
+    expect(
+      applicationInsightsOutputProblems(dryRun(main, everythingOn, { target: testTarget() })),
+    ).toEqual([expect.stringMatching(/^output applicationInsightsConnectionString is 'Endpoint/)]);
   });
 
   it('writes the Key Vault secrets with values generated at deployment time, never literals', () => {

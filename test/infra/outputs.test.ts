@@ -22,6 +22,7 @@ const overlayKeys = [
   'cosmosDatabase',
   'cosmosContainer',
   'namespace',
+  'applicationInsightsConnectionString',
 ];
 
 describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
@@ -56,6 +57,7 @@ describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
       cosmosDatabase: `'${LOCAL_RESOURCES.cosmosDatabase}'`,
       cosmosContainer: `'${LOCAL_RESOURCES.cosmosContainer}'`,
       namespace: `'${infra.identities.namespace}'`,
+      applicationInsightsConnectionString: ref(types.applicationInsights, 'ConnectionString'),
     });
   });
 

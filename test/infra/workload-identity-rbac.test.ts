@@ -54,6 +54,20 @@ describe.skipIf(skipBicepTests)('identities and role assignments in the compiled
     expect(sql[0]!.properties.roleDefinitionId).toMatch(
       /\/sqlRoleDefinitions\/00000000-0000-0000-0000-000000000002$/,
     );
+    // Telemetry: each service may publish to the Application Insights component, nothing more.
+    const publishers = infra.identities.identities.filter((identity) =>
+      identity.roleAssignments.some((r) => r.scope.resource === 'applicationInsights'),
+    );
+    expect(publishers.map((i) => i.service)).toEqual(['frontend', 'backend']);
+    for (const identity of publishers) {
+      const publish = identity.roleAssignments.find(
+        (r) => r.scope.resource === 'applicationInsights',
+      )!;
+      expect(publish.roleDefinitionId).toBe('3913510d-42f4-4e42-8a64-420c390055eb'); // Monitoring Metrics Publisher
+      expect(expectedScope(infra.deployment, publish.scope)).toMatch(
+        /\/Microsoft\.Insights\/components\/appi-[a-z0-9]+$/,
+      );
+    }
   });
 
   it('catch a role assigned at the storage account instead of the container', () => {

@@ -17,11 +17,26 @@ import {
 
 describe('the workload identity exchange', () => {
   let cloud: LocalCloud;
+  const events: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    cloud = await startLocalCloud();
+    cloud = await startLocalCloud({ log: (event) => events.push(event) });
   });
   afterAll(async () => cloud?.stop());
+
+  it('has the identities of the default deployment: KEDA’s (feature keda) is skipped, saying why', () => {
+    expect(cloud.identities.identities.map((identity) => identity.service)).toEqual([
+      'frontend',
+      'backend',
+    ]);
+    expect(events).toContainEqual({
+      event: 'identity-skipped',
+      identity: 'id-keda',
+      reason: "feature 'keda' has no local counterpart",
+    });
+    // No token file, no client id: as in Azure without ENABLE_KEDA_AUTOSCALING.
+    expect(() => cloud.env('keda')).toThrow(/No identity for service 'keda'/);
+  });
 
   it('makes one token request per audience for 200 concurrent callers of the shared credential', async () => {
     // DefaultAzureCredential reads the webhook's variables from process.env, as in a pod.

@@ -11,27 +11,41 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LOCAL_TENANT_ID, localClientId } from '@wi/local-azure';
-import { GUID, clientIdOutput, parseEnvFile, parseManifests, readEnvFile } from '@wi/wiring';
+import { LOCAL_TENANT_ID, identitiesWith, localClientId } from '@wi/local-azure';
+import {
+  GUID,
+  KEDA_ENV_EXAMPLE,
+  KEDA_OVERLAY,
+  clientIdOutput,
+  parseEnvFile,
+  parseManifests,
+  readEnvFile,
+} from '@wi/wiring';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aksExampleEnv, identities, k8sDir, localEnv, repoRoot } from './support/k8s.js';
 
 const example = readEnvFile(aksExampleEnv);
 const local = readEnvFile(localEnv);
+const kedaExampleEnv = join(k8sDir, 'overlays', KEDA_OVERLAY, KEDA_ENV_EXAMPLE);
+const kedaExample = readEnvFile(kedaExampleEnv);
+/** The services' identities: what overlays/aks and overlays/local wire (KEDA's is aks-keda's). */
+const services = identitiesWith(identities).identities;
+const keda = identities.identities.find((identity) => identity.feature === 'keda')!;
 
-/** The Bicep outputs that k8s/components/azure-outputs maps into the manifests. */
-function replacementSources(): string[] {
-  const [component] = parseManifests(
-    readFileSync(join(k8sDir, 'components', 'azure-outputs', 'kustomization.yaml'), 'utf8'),
-  );
-  const { replacements } = component as unknown as {
-    replacements: { source: { name: string; fieldPath: string } }[];
+/** The keys of one ConfigMap that a kustomization's replacements read: the Bicep outputs. */
+function replacementSources(kustomization: string, configMap: string): string[] {
+  const [file] = parseManifests(readFileSync(join(k8sDir, kustomization), 'utf8'));
+  const { replacements = [] } = file as unknown as {
+    replacements?: { source: { name: string; fieldPath: string } }[];
   };
-  return replacements.map(({ source }) => {
-    expect(source.name).toBe('azure-outputs');
-    return source.fieldPath.replace(/^data\./, '');
-  });
+  return replacements
+    .filter(({ source }) => source.name === configMap)
+    .map(({ source }) => source.fieldPath.replace(/^data\./, ''));
 }
+
+/** The shared component's sources, every overlay's. */
+const componentSources = () =>
+  replacementSources('components/azure-outputs/kustomization.yaml', 'azure-outputs');
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -40,13 +54,23 @@ function yamlFiles(dir: string): string[] {
 }
 
 describe('the env files: Bicep outputs in, nothing typed by hand', () => {
-  it('the example and local.env hold exactly the outputs the replacements use', () => {
-    const sources = [...new Set(replacementSources())].sort();
-    expect(Object.keys(example).sort()).toEqual(sources);
-    expect(Object.keys(local).sort()).toEqual(sources);
-    for (const identity of identities.identities) {
-      expect(sources).toContain(clientIdOutput(identity.service));
-    }
+  it('each example and local.env hold exactly the outputs their overlay’s replacements use', () => {
+    const shared = componentSources();
+    // overlays/aks adds Application Insights, which the local cloud does not have.
+    const aks = [
+      ...shared,
+      ...replacementSources('overlays/aks/kustomization.yaml', 'azure-outputs'),
+    ];
+    expect(Object.keys(example).sort()).toEqual([...new Set(aks)].sort());
+    expect(Object.keys(local).sort()).toEqual([...new Set(shared)].sort());
+    for (const identity of services) expect(shared).toContain(clientIdOutput(identity.service));
+    // overlays/aks-keda reads azure.env (above) and keda.env: KEDA's client id.
+    const kedaSources = replacementSources(
+      `overlays/${KEDA_OVERLAY}/kustomization.yaml`,
+      'keda-outputs',
+    );
+    expect(Object.keys(kedaExample)).toEqual([...new Set(kedaSources)]);
+    expect(kedaSources).toEqual([clientIdOutput(keda.service)]);
   });
 
   const bicep = join(repoRoot, 'infra', 'main.bicep');
@@ -54,14 +78,15 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     const outputs = [...readFileSync(bicep, 'utf8').matchAll(/^output\s+(\w+)\s/gm)].map(
       (match) => match[1],
     );
-    const { imageTag: _, ...fromBicep } = example;
+    const { imageTag: _, ...fromBicep } = { ...example, ...kedaExample };
     expect(outputs).toEqual(expect.arrayContaining(Object.keys(fromBicep)));
   });
 
-  it('the example is obviously fake, and tells the identities apart', () => {
+  it('the examples are obviously fake, and tell the identities apart', () => {
     const ids = [
       example.tenantId,
-      ...identities.identities.map((i) => example[clientIdOutput(i.service)]),
+      ...services.map((i) => example[clientIdOutput(i.service)]),
+      kedaExample[clientIdOutput(keda.service)],
     ];
     for (const id of ids) expect(id).toMatch(/^[0-9a-f-]+fa4e$/);
     expect(new Set(ids).size).toBe(ids.length);
@@ -71,14 +96,18 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
       'serviceBusFullyQualifiedNamespace',
       'cosmosEndpoint',
       'acrLoginServer',
+      'applicationInsightsConnectionString',
     ]) {
       expect(example[key]).toMatch(/fake-?example/);
     }
+    expect(example.applicationInsightsConnectionString).toMatch(
+      /^InstrumentationKey=[0-9a-f-]+fa4e;/,
+    );
   });
 
   it('local.env holds the local cloud’s own tenant and client ids', () => {
     expect(local.tenantId).toBe(LOCAL_TENANT_ID);
-    for (const identity of identities.identities) {
+    for (const identity of services) {
       expect(local[clientIdOutput(identity.service)], identity.service).toBe(
         localClientId(identity),
       );
@@ -127,10 +156,12 @@ describe('scripts/write-aks-env.sh', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   /** Runs the script against a stand-in `az` that prints these deployment outputs. */
-  function run(outputs: Record<string, string>) {
+  function run(outputs: Record<string, string>, keda = false) {
     const bin = join(work, 'bin');
     const out = join(work, 'azure.env');
+    const kedaOut = join(work, 'keda.env');
     rmSync(out, { force: true });
+    rmSync(kedaOut, { force: true });
     writeFileSync(
       join(work, 'outputs.json'),
       JSON.stringify(
@@ -152,10 +183,13 @@ describe('scripts/write-aks-env.sh', () => {
         ...process.env,
         PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}`,
         AZURE_ENV_FILE: out,
+        KEDA_ENV_FILE: kedaOut,
         IMAGE_TAG: 'abc1234',
+        ENABLE_KEDA_AUTOSCALING: String(keda),
       },
     });
-    return { ...result, out, args: () => readFileSync(join(work, 'az-args'), 'utf8').trim() };
+    const args = () => readFileSync(join(work, 'az-args'), 'utf8').trim();
+    return { ...result, out, kedaOut, args };
   }
 
   it('writes every output the overlay needs, under its Bicep name, and the image tag', () => {
@@ -175,5 +209,25 @@ describe('scripts/write-aks-env.sh', () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('lacks the output(s): backendClientId, cosmosEndpoint');
     expect(() => readFileSync(result.out)).toThrow();
+  });
+
+  it('writes keda.env too with ENABLE_KEDA_AUTOSCALING=true, from the same outputs', () => {
+    const { imageTag: _, ...outputs } = example;
+    const without = run({ ...outputs, ...kedaExample });
+    expect(without.status, without.stderr).toBe(0);
+    expect(existsSync(without.kedaOut)).toBe(false);
+    const result = run({ ...outputs, ...kedaExample }, true);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readEnvFile(result.out)).toEqual({ ...example, imageTag: 'abc1234' });
+    expect(readEnvFile(result.kedaOut)).toEqual(kedaExample);
+  });
+
+  it('refuses keda.env from a deployment provisioned without KEDA (empty kedaClientId)', () => {
+    const { imageTag: _, ...outputs } = example;
+    const result = run({ ...outputs, kedaClientId: '' }, true);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('lacks the output(s): kedaClientId');
+    expect(result.stderr).toContain('provision with ENABLE_KEDA_AUTOSCALING=true first');
+    expect(existsSync(result.kedaOut)).toBe(false);
   });
 });

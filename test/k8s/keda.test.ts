@@ -6,7 +6,6 @@ import {
   type WiringLink,
   checkRestricted,
   checkWiring,
-  loadKedaIdentity,
   readEnvFile,
   renderKedaOverlay,
   validateObject,
@@ -22,7 +21,6 @@ import {
   identities,
   k8sDir,
   renderBase,
-  repoRoot,
   requireKubectl,
   skipKubectlTests,
 } from './support/k8s.js';
@@ -53,9 +51,10 @@ describe.skipIf(skipKubectlTests)(
   () => {
     let objects: KubernetesObject[];
     let outputs: Record<string, string>;
-    let kedaFile: IdentitiesFile;
+    /** KEDA's identity: the entry of infra/identities.json with feature "keda". */
+    const kedaIndex = identities.identities.findIndex((identity) => identity.feature === 'keda');
 
-    beforeAll(async () => {
+    beforeAll(() => {
       const rendered = renderKedaOverlay(requireKubectl(), {
         k8sDir,
         azureEnvFile: aksExampleEnv,
@@ -63,11 +62,6 @@ describe.skipIf(skipKubectlTests)(
       });
       objects = rendered.objects;
       outputs = rendered.outputs;
-      const keda = await loadKedaIdentity(
-        join(repoRoot, 'infra', 'keda-identity.json'),
-        identities.namespace,
-      );
-      kedaFile = { namespace: identities.namespace, identities: [keda] };
     });
 
     it('renders the AKS overlay with the HPA replaced by a ScaledObject and its TriggerAuthentication', () => {
@@ -152,10 +146,20 @@ describe.skipIf(skipKubectlTests)(
       expect(checkRestricted(objects)).toEqual([]);
     });
 
-    it("links KEDA's identity (infra/keda-identity.json) to its TriggerAuthentication", () => {
-      const links = checkWiring({ identities: kedaFile, objects, outputs });
+    it("links KEDA's identity (infra/identities.json, feature keda) to its TriggerAuthentication", () => {
+      expect(identities.identities[kedaIndex]).toMatchObject({
+        service: 'keda',
+        serviceAccount: { namespace: 'kube-system', name: 'keda-operator' },
+      });
+      const links = checkWiring({ identities, features: ['keda'], objects, outputs });
       expect(failures(links)).toEqual([]);
-      expect(links).toHaveLength(9);
+      // Nine links each: the two services' as in overlays/aks, and KEDA's own.
+      expect(links.filter((link) => link.identity === 'keda')).toHaveLength(9);
+      expect(links).toHaveLength(9 * identities.identities.length);
+      // Where the feature is off (overlays/aks and local), KEDA's identity is not looked for.
+      expect(checkWiring({ identities, objects, outputs }).map((l) => l.identity)).not.toContain(
+        'keda',
+      );
     });
 
     const cases: {
@@ -210,19 +214,47 @@ describe.skipIf(skipKubectlTests)(
       {
         name: "the federated credential names the backend's account",
         mutate: (_o, _out, file) =>
-          void (file.identities[0]!.federatedCredential.subject =
+          void (file.identities[kedaIndex]!.federatedCredential.subject =
             'system:serviceaccount:doc-intake:backend'),
         expected: ['keda federated-subject'],
         says: /AADSTS700213/,
+      },
+      {
+        name: 'the identity names a KEDA installed by Helm (namespace keda), not the add-on',
+        mutate: (_o, _out, file) => {
+          const keda = file.identities[kedaIndex]!;
+          keda.serviceAccount.namespace = 'keda';
+          keda.federatedCredential.subject = 'system:serviceaccount:keda:keda-operator';
+        },
+        expected: ['keda namespace'],
+        says: /runs its operator as kube-system\/keda-operator/,
+      },
+      {
+        name: 'the overlay lost its KEDA objects',
+        mutate: (o) =>
+          void o.splice(
+            0,
+            o.length,
+            ...o.filter(
+              (object) => !['TriggerAuthentication', 'ScaledObject'].includes(object.kind!),
+            ),
+          ),
+        expected: ['keda client-id'],
+        says: /nothing in this overlay uses id-keda/,
       },
     ];
 
     it.each(cases)('catches it when $name', ({ mutate, expected, says }) => {
       const mutated = copy(objects);
       const out = { ...outputs };
-      const file = structuredClone(kedaFile);
+      const file = structuredClone(identities);
       mutate(mutated, out, file);
-      const links = checkWiring({ identities: file, objects: mutated, outputs: out });
+      const links = checkWiring({
+        identities: file,
+        features: ['keda'],
+        objects: mutated,
+        outputs: out,
+      });
       expect(failures(links)).toEqual(expected);
       expect(
         links

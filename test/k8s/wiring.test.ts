@@ -1,4 +1,4 @@
-import type { IdentitiesFile } from '@wi/local-azure';
+import { type IdentitiesFile, identitiesWith } from '@wi/local-azure';
 import {
   type KubernetesObject,
   type RenderedOverlay,
@@ -203,8 +203,10 @@ describe.skipIf(skipKubectlTests)(
       const { objects, outputs } = overlays.find((overlay) => overlay.overlay === name)!;
       const links = checkWiring({ identities, objects, outputs });
       expect(failures(links)).toEqual([]);
-      // Nine links for each identity: nothing is silently left out.
-      expect(links).toHaveLength(9 * identities.identities.length);
+      // Nine links for each identity the overlay has (KEDA's is aks-keda's): nothing is silently
+      // left out.
+      expect(links).toHaveLength(9 * identitiesWith(identities).identities.length);
+      expect(new Set(links.map((link) => link.identity))).toEqual(new Set(['frontend', 'backend']));
     });
 
     it.each(cases)('catches it when $name', ({ mutate, expected, says }) => {
@@ -244,6 +246,9 @@ describe.skipIf(skipKubectlTests)(
       expect(code, output).toBe(0);
       expect(output).toContain('k8s/overlays/aks with');
       expect(output).toContain('k8s/overlays/local with k8s/overlays/local/local.env');
+      // aks-keda: the services again, and KEDA's identity against its TriggerAuthentication.
+      expect(output).toMatch(/k8s\/overlays\/aks-keda with .*keda\.env/);
+      expect(output).toMatch(/^ {2}keda\n {4}✓ ServiceAccount kube-system\/keda-operator is/m);
       expect(output).not.toContain('✗');
       expect(output).toMatch(/every link holds/);
     });

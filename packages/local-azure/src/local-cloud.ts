@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BlobEmulator } from './blob/index.js';
 import { CosmosEmulator } from './cosmos/index.js';
-import { loadIdentities, type IdentitiesFile } from './identities/index.js';
+import { identitiesWith, loadIdentities, type IdentitiesFile } from './identities/index.js';
 import { KeyVaultEmulator } from './key-vault/index.js';
 import { ServiceBusEmulator } from './service-bus/index.js';
 import { LocalSts } from './sts/index.js';
@@ -89,7 +89,18 @@ export class LocalCloud {
     const ports = { ...DEFAULT_PORTS, ...options.ports };
     const tenantId = options.tenantId ?? LOCAL_TENANT_ID;
     const log = options.log ?? (() => undefined);
-    const identities = await loadIdentities(options.identitiesFile);
+    // The local cloud is the default deployment: an identity of an optional feature (KEDA's reads
+    // queue lengths for the AKS add-on) has no workload here, so it gets no token file, client id
+    // or roles, as in Azure with the feature off.
+    const file = await loadIdentities(options.identitiesFile);
+    const identities = identitiesWith(file);
+    for (const skipped of file.identities.filter((i) => !identities.identities.includes(i))) {
+      log({
+        event: 'identity-skipped',
+        identity: skipped.managedIdentityName,
+        reason: `feature '${skipped.feature}' has no local counterpart`,
+      });
+    }
     const ca = await ensureLocalCa(options.caDir ?? options.stateDir);
     const tls = await ca.issueServerCertificate([
       'localhost',

@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadIdentities } from '@wi/local-azure';
+import { type IdentitiesFile, loadIdentities } from '@wi/local-azure';
 import { formatLinks } from './format.js';
 import {
   KEDA_ENV_EXAMPLE,
   KEDA_ENV_FILE,
+  KEDA_FEATURE,
   KEDA_OVERLAY,
-  loadKedaIdentity,
+  isKedaOperatorIdentity,
   renderKedaOverlay,
 } from './keda.js';
 import { assertSupported, findKubectl } from './kubectl.js';
@@ -25,10 +26,14 @@ const USAGE = `usage: check-wiring [--overlay aks|local|aks-keda]... [--env-file
 Renders each overlay with kubectl kustomize and checks every identity of infra/identities.json
 against it: namespace, ServiceAccount, client-id annotation = the Bicep output, the Deployment
 that uses it, the pod label, and the federated credential's subject and audience.
-  --overlay   only this overlay (repeatable; default: all). aks-keda checks KEDA's identity
-              (infra/keda-identity.json) against the TriggerAuthentication and ScaledObject
+  --overlay   only this overlay (repeatable; default: all). aks-keda also checks KEDA's identity
+              (feature "keda" in infra/identities.json) against its TriggerAuthentication and
+              ScaledObject
   --env-file  the env file for the aks overlay (default: k8s/overlays/aks/azure.env, else the
               committed azure.env.example with fake values)`;
+
+/** Every overlay `pnpm check:wiring` checks by default. */
+export const CHECKED_OVERLAYS = [...Object.keys(OVERLAYS), KEDA_OVERLAY] as const;
 
 /** `pnpm check:wiring`. Returns the exit code: 0 all linked, 1 a broken link, 2 cannot check. */
 export async function runWiringCli(argv: string[], options: CliOptions): Promise<number> {
@@ -51,7 +56,7 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     write(USAGE);
     return 0;
   }
-  const requested = args.overlay ?? [...Object.keys(OVERLAYS), KEDA_OVERLAY];
+  const requested = args.overlay ?? [...CHECKED_OVERLAYS];
   const withKeda = requested.includes(KEDA_OVERLAY);
   const overlays = requested.filter((name) => name !== KEDA_OVERLAY) as OverlayName[];
   const unknown = overlays.filter((name) => !(name in OVERLAYS));
@@ -82,10 +87,7 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     write(formatLinks(links));
     failed += links.filter((link) => !link.ok).length;
   }
-  if (withKeda) {
-    const links = await checkKedaOverlay(kubectl, options.root, identities.namespace, args, write);
-    failed += links;
-  }
+  if (withKeda) failed += checkKedaOverlay(kubectl, options.root, identities, args, write);
   write(
     failed === 0
       ? `\nevery link holds (${relative(options.root, identitiesFile)} ↔ k8s/)`
@@ -95,25 +97,30 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
 }
 
 /**
- * overlays/aks-keda: KEDA's identity (infra/keda-identity.json, federated with the add-on's
- * kube-system/keda-operator) against the TriggerAuthentication and ScaledObject it renders.
- * Skipped, saying so, where either is absent. Returns the number of broken links.
+ * overlays/aks-keda: overlays/aks with KEDA, so every identity, the services' and KEDA's (feature
+ * "keda", federated with the add-on's kube-system/keda-operator), the latter against the
+ * TriggerAuthentication and ScaledObject it renders. Skipped, saying so, without the overlay; an
+ * overlay without KEDA's identity in the file is a broken link. Returns the number of broken links.
  */
-async function checkKedaOverlay(
+function checkKedaOverlay(
   kubectl: NonNullable<ReturnType<typeof findKubectl>>,
   root: string,
-  namespace: string,
+  identities: IdentitiesFile,
   args: { 'env-file'?: string },
   write: (line: string) => void,
-): Promise<number> {
+): number {
   const k8sDir = join(root, 'k8s');
-  const identityFile = join(root, 'infra', 'keda-identity.json');
   const overlayDir = join(k8sDir, 'overlays', KEDA_OVERLAY);
-  if (!existsSync(identityFile) || !existsSync(overlayDir)) {
-    write(`k8s/overlays/${KEDA_OVERLAY}: skipped (no infra/keda-identity.json or no overlay)`);
+  if (!existsSync(overlayDir)) {
+    write(`k8s/overlays/${KEDA_OVERLAY}: skipped (no such overlay)`);
     return 0;
   }
-  const identity = await loadKedaIdentity(identityFile, namespace);
+  if (!identities.identities.some(isKedaOperatorIdentity)) {
+    write(
+      `k8s/overlays/${KEDA_OVERLAY}\n  ✗ infra/identities.json has an identity with "feature": "${KEDA_FEATURE}"\n      fix:   add KEDA's identity (id-keda, kube-system/keda-operator), or delete the overlay`,
+    );
+    return 1;
+  }
   const azure = aksEnvFile(k8sDir, args['env-file']);
   const kedaExample = !existsSync(join(overlayDir, KEDA_ENV_FILE));
   const rendered = renderKedaOverlay(kubectl, {
@@ -125,7 +132,8 @@ async function checkKedaOverlay(
   const fake = azure?.example || kedaExample;
   write(`k8s/overlays/${KEDA_OVERLAY} with ${sources}${fake ? ' (fake example values)' : ''}`);
   const links = checkWiring({
-    identities: { namespace, identities: [identity] },
+    identities,
+    features: [KEDA_FEATURE],
     objects: rendered.objects,
     outputs: rendered.outputs,
   });

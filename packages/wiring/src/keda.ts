@@ -1,8 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IdentitiesFile, type ServiceIdentity, parseIdentities } from '@wi/local-azure';
+import type { IdentityFeature, ServiceIdentity } from '@wi/local-azure';
 import { readEnvFile } from './env-file.js';
 import { type Kubectl, kustomize } from './kubectl.js';
 import { type KubernetesObject, describe, findObject } from './manifests.js';
@@ -17,13 +16,14 @@ import { OVERLAYS } from './overlays.js';
  * ScaledObjects that use it.
  */
 export const KEDA_OPERATOR_SERVICE_ACCOUNT = 'keda-operator';
+export const KEDA_OPERATOR_NAMESPACE = 'kube-system';
+
+/** The feature of infra/identities.json that KEDA's identity belongs to. */
+export const KEDA_FEATURE: IdentityFeature = 'keda';
 
 /** The identity of infra/identities.json federated with KEDA's operator, not with a workload. */
-export function isKedaOperatorIdentity(identity: ServiceIdentity, file: IdentitiesFile): boolean {
-  return (
-    identity.serviceAccount.name === KEDA_OPERATOR_SERVICE_ACCOUNT &&
-    identity.serviceAccount.namespace !== file.namespace
-  );
+export function isKedaOperatorIdentity(identity: ServiceIdentity): boolean {
+  return identity.feature === KEDA_FEATURE;
 }
 
 export interface KedaFailure {
@@ -67,6 +67,17 @@ function scaledObjects(objects: readonly KubernetesObject[]) {
   return objects.filter((object) => object.kind === 'ScaledObject');
 }
 
+/** The identity trusts the account the AKS add-on runs KEDA's operator as, and no other. */
+export function kedaOperatorAccountFailure(identity: ServiceIdentity): KedaFailure | undefined {
+  const { namespace, name } = identity.serviceAccount;
+  if (namespace === KEDA_OPERATOR_NAMESPACE && name === KEDA_OPERATOR_SERVICE_ACCOUNT)
+    return undefined;
+  return {
+    problem: `identities[service=${identity.service}].serviceAccount is ${namespace}/${name}, but the AKS KEDA add-on runs its operator as ${KEDA_OPERATOR_NAMESPACE}/${KEDA_OPERATOR_SERVICE_ACCOUNT}: its tokens would match no federated credential (AADSTS700213)`,
+    fix: `set serviceAccount to ${KEDA_OPERATOR_NAMESPACE}/${KEDA_OPERATOR_SERVICE_ACCOUNT} and the subject to system:serviceaccount:${KEDA_OPERATOR_NAMESPACE}:${KEDA_OPERATOR_SERVICE_ACCOUNT} in infra/identities.json`,
+  };
+}
+
 /** No rendered object replaces KEDA's own ServiceAccount (the add-on owns and reconciles it). */
 export function kedaServiceAccountFailure(
   objects: readonly KubernetesObject[],
@@ -89,13 +100,19 @@ export function kedaClientIdFailure(
 ): KedaFailure | undefined {
   const key = clientIdOutput(identity.service);
   const expected = outputs?.[key];
-  if (outputs && expected === undefined && workloadIdentityAuthentications(objects).length > 0) {
+  if (workloadIdentityAuthentications(objects).length === 0) {
+    return {
+      problem: `no TriggerAuthentication with podIdentity provider azure-workload is rendered: nothing in this overlay uses ${identity.managedIdentityName}`,
+      fix: 'add k8s/components/keda-autoscaling to the overlay (k8s/overlays/aks-keda does)',
+    };
+  }
+  if (outputs && expected === undefined) {
     return {
       problem: `the env file has no ${key}`,
       fix: `re-run scripts/write-aks-env.sh; infra/main.bicep must output ${key} (the clientId of ${identity.managedIdentityName})`,
     };
   }
-  if (expected === '' && workloadIdentityAuthentications(objects).length > 0) {
+  if (expected === '') {
     return {
       problem: `${key} is empty: the deployment has no ${identity.managedIdentityName}`,
       fix: 'provision with enableKedaAutoscaling=true (ENABLE_KEDA_AUTOSCALING=true), then write the env file again',
@@ -289,13 +306,4 @@ export function renderKedaOverlay(
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
-}
-
-/**
- * infra/keda-identity.json: one entry in the shape of infra/identities.json (validated by the same
- * schema), kept in its own file because identities.json lists the workloads k8s/ deploys.
- */
-export async function loadKedaIdentity(file: string, namespace: string): Promise<ServiceIdentity> {
-  const entry: unknown = JSON.parse(await readFile(file, 'utf8'));
-  return parseIdentities({ namespace, identities: [entry] }, file).identities[0]!;
 }

@@ -1,8 +1,14 @@
-import type { IdentitiesFile, ServiceIdentity } from '@wi/local-azure';
+import {
+  type IdentitiesFile,
+  type IdentityFeature,
+  type ServiceIdentity,
+  identitiesWith,
+} from '@wi/local-azure';
 import {
   isKedaOperatorIdentity,
   kedaAutoscalerFailure,
   kedaClientIdFailure,
+  kedaOperatorAccountFailure,
   kedaScaleTargetFailure,
   kedaServiceAccountFailure,
   kedaTenantIdFailure,
@@ -57,6 +63,11 @@ export interface WiringLink {
 
 export interface WiringInput {
   identities: IdentitiesFile;
+  /**
+   * The optional features the overlay turns on (aks-keda: keda). An identity of another feature
+   * has nothing in the overlay and is not checked.
+   */
+  features?: readonly IdentityFeature[];
   /** The rendered overlay. */
   objects: readonly KubernetesObject[];
   /** The overlay's env file (Bicep outputs). Without it, client ids are only checked for shape. */
@@ -65,8 +76,8 @@ export interface WiringInput {
 
 /** Checks, for every identity in infra/identities.json, each link that workload identity needs. */
 export function checkWiring(input: WiringInput): WiringLink[] {
-  return input.identities.identities.flatMap((identity) =>
-    isKedaOperatorIdentity(identity, input.identities)
+  return identitiesWith(input.identities, input.features).identities.flatMap((identity) =>
+    isKedaOperatorIdentity(identity)
       ? checkKedaIdentity(input, identity)
       : checkIdentity(input, identity),
   );
@@ -75,7 +86,8 @@ export function checkWiring(input: WiringInput): WiringLink[] {
 /**
  * The identity KEDA's operator authenticates with (ServiceAccount kube-system/keda-operator of the
  * AKS add-on, which k8s/ does not render): its federated credential, and the KEDA objects of the
- * overlay that use it. An overlay without KEDA objects has nothing that could break it.
+ * overlay that use it. Checked only where the overlay turns the feature on (aks-keda), which must
+ * then render them.
  */
 function checkKedaIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[] {
   const { objects, outputs } = input;
@@ -89,7 +101,8 @@ function checkKedaIdentity(input: WiringInput, identity: ServiceIdentity): Wirin
   return [
     link(
       'namespace',
-      `ServiceAccount ${namespace}/${name} is KEDA's (the AKS add-on's), outside ${input.identities.namespace}`,
+      `ServiceAccount ${namespace}/${name} is the one the AKS add-on runs KEDA's operator as`,
+      kedaOperatorAccountFailure(identity),
     ),
     link(
       'service-account',

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Stand-in for az, kubectl, kubelogin and curl (installed under those names on PATH by
 # test/infra/deploy-scripts.test.ts): logs each call to $FAKE_LOG and answers like a first
-# deployment would. $FAKE_STATE holds what "Azure" remembers between runs.
+# deployment would. $FAKE_STATE holds what "Azure" and the cluster remember between runs.
 set -euo pipefail
 tool=$(basename "$0")
 printf '%s %s\n' "$tool" "$*" >>"$FAKE_LOG"
 args=" $* "
 
+# id-keda exists, and kedaClientId is set, only when the deployment ran with the option on (the
+# environment variable that infra/main.bicepparam reads).
+keda_client_id() {
+  if [ -f "$FAKE_STATE/keda" ]; then echo 33333333-aaaa-4bbb-8ccc-000000000003; fi
+}
+
 outputs_json() {
-  cat <<'JSON'
+  cat <<JSON
 {
+  "kedaClientId": { "type": "String", "value": "$(keda_client_id)" },
+  "applicationInsightsConnectionString": { "type": "String", "value": "InstrumentationKey=44444444-aaaa-4bbb-8ccc-000000000004;IngestionEndpoint=https://swedencentral-0.in.applicationinsights.azure.com/" },
   "tenantId": { "type": "String", "value": "99999999-8888-7777-6666-555555555555" },
   "frontendClientId": { "type": "String", "value": "11111111-aaaa-4bbb-8ccc-000000000001" },
   "backendClientId": { "type": "String", "value": "11111111-aaaa-4bbb-8ccc-000000000002" },
@@ -34,10 +42,14 @@ case "$tool" in
       *' account show --query user.type '*) echo user ;;
       *' account show '*) echo 'fake subscription' ;;
       *' ad signed-in-user show '*) echo deployer-object-id ;;
-      *' deployment group create '*) touch "$FAKE_STATE/deployed" ;;
+      *' deployment group create '*)
+        touch "$FAKE_STATE/deployed"
+        if [ "${ENABLE_KEDA_AUTOSCALING:-}" = true ]; then touch "$FAKE_STATE/keda"; else rm -f "$FAKE_STATE/keda"; fi
+        ;;
       *' deployment group list '*) [ -f "$FAKE_STATE/deployed" ] && echo main ;;
       *' deployment group show '*'--output none'*) [ -f "$FAKE_STATE/deployed" ] ;;
       *'keyVaultName.value'*) echo kv-test ;;
+      *'kedaClientId.value'*) keda_client_id ;;
       *'aksClusterName.value, acrName.value'*)
         printf 'aks-doc-intake\tacrtest\tdoc-intake\t99999999-8888-7777-6666-555555555555\t11111111-aaaa-4bbb-8ccc-000000000001\t11111111-aaaa-4bbb-8ccc-000000000002\n' ;;
       *' --query properties.outputs --output json '*) outputs_json ;;
@@ -51,6 +63,12 @@ case "$tool" in
     case "$args" in
       *' auth can-i '*) echo yes ;;
       *' create token '*) echo 'eyJhbGciOiJSUzI1NiJ9.service-account-token.signature' ;;
+      *' get serviceaccount keda-operator '*) cat "$FAKE_STATE/keda-annotation" 2>/dev/null || true ;;
+      *' annotate serviceaccount keda-operator '*)
+        for arg in "$@"; do
+          case "$arg" in azure.workload.identity/client-id=*) echo "${arg#*=}" >"$FAKE_STATE/keda-annotation" ;; esac
+        done
+        ;;
       *' get deployments '*) printf 'deployment.apps/backend\ndeployment.apps/frontend\n' ;;
       *) ;;
     esac

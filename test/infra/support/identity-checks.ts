@@ -18,6 +18,7 @@ const types = {
   serviceBus: 'Microsoft.ServiceBus/namespaces',
   keyVault: 'Microsoft.KeyVault/vaults',
   cosmos: 'Microsoft.DocumentDB/databaseAccounts',
+  applicationInsights: 'Microsoft.Insights/components',
 } as const;
 
 export { types as resourceTypes };
@@ -49,6 +50,8 @@ export function expectedScope(result: DeploymentResult, scope: RoleAssignment['s
       return `${single(result, types.keyVault).id}/secrets/${scope.secret}`;
     case 'cosmos':
       return `${single(result, types.cosmos).id}/dbs/${scope.database}${scope.container ? `/colls/${scope.container}` : ''}`;
+    case 'applicationInsights':
+      return single(result, types.applicationInsights).id;
   }
 }
 

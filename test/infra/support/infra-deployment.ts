@@ -1,4 +1,9 @@
-import { loadIdentities, type IdentitiesFile } from '@wi/local-azure';
+import {
+  type IdentitiesFile,
+  type IdentityFeature,
+  identitiesWith,
+  loadIdentities,
+} from '@wi/local-azure';
 import { join } from 'node:path';
 import type { ArmObject, DeploymentTarget } from './arm-expression.js';
 import { dryRun, type DeploymentResult, type DryRunOptions } from './arm-deployment.js';
@@ -21,12 +26,29 @@ export function testTarget(): DeploymentTarget {
 export const everythingOn: ArmObject = {
   environmentName: 'test',
   enableContainerInsights: true,
+  enableKedaAutoscaling: true,
   deployerPrincipalId: 'deployer-object-id',
   writeSecrets: true,
 };
 
+/** The parameter of infra/main.bicep that turns each optional feature of identities.json on. */
+const FEATURE_PARAMETERS: Record<IdentityFeature, string> = {
+  keda: 'enableKedaAutoscaling',
+};
+
+/** The identities of the file a deployment with these parameters creates. */
+export function deployedIdentities(file: IdentitiesFile, parameters: ArmObject): IdentitiesFile {
+  const on = (Object.keys(FEATURE_PARAMETERS) as IdentityFeature[]).filter(
+    (feature) => parameters[FEATURE_PARAMETERS[feature]] === true,
+  );
+  return identitiesWith(file, on);
+}
+
 export interface InfraUnderTest {
   compiled: CompiledInfra;
+  /** infra/identities.json as committed. */
+  file: IdentitiesFile;
+  /** The identities this deployment creates: the file's, less those of features left off. */
   identities: IdentitiesFile;
   /** The template dry-run with every optional resource on. */
   deployment: DeploymentResult;
@@ -37,10 +59,10 @@ export async function infraUnderTest(
   runtimeProperties?: DryRunOptions['runtimeProperties'],
 ): Promise<InfraUnderTest> {
   const compiled = await compileInfra();
-  const identities = await loadIdentities(join(infraDir, 'identities.json'));
+  const file = await loadIdentities(join(infraDir, 'identities.json'));
   const deployment = dryRun(compiled.main, parameters, {
     target: testTarget(),
     ...(runtimeProperties ? { runtimeProperties } : {}),
   });
-  return { compiled, identities, deployment };
+  return { compiled, file, identities: deployedIdentities(file, parameters), deployment };
 }

@@ -48,6 +48,12 @@ export const BUILT_IN_ROLE_DATA_ACTIONS: Readonly<
       'Microsoft.KeyVault/vaults/secrets/readMetadata/action',
     ],
   },
+  // Application Insights ingestion with Entra ID (its local auth disabled). The local cloud has no
+  // Azure Monitor: listed so that the file's grants read the same here as in Azure.
+  '3913510d-42f4-4e42-8a64-420c390055eb': {
+    name: 'Monitoring Metrics Publisher',
+    dataActions: ['Microsoft.Insights/Metrics/Write', 'Microsoft.Insights/Telemetry/Write'],
+  },
   '00000000-0000-0000-0000-000000000001': {
     name: 'Cosmos DB Built-in Data Reader',
     dataActions: [

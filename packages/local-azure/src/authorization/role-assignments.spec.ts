@@ -83,6 +83,25 @@ describe('RoleAssignments from infra/identities.json', () => {
     ],
     ['backend', 'cosmos', `${COSMOS}/readMetadata`, {}, true],
     ['frontend', 'cosmos', `${COSMOS}/readMetadata`, {}, false],
+    // Monitoring Metrics Publisher on the Application Insights component: telemetry only.
+    ['backend', 'applicationInsights', 'Microsoft.Insights/Telemetry/Write', {}, true],
+    ['frontend', 'applicationInsights', 'Microsoft.Insights/Metrics/Write', {}, true],
+    ['frontend', 'applicationInsights', 'Microsoft.Insights/components/write', {}, false],
+    // KEDA's identity reads queue lengths (Data Owner on the queue) and has nothing else.
+    [
+      'keda',
+      'serviceBus',
+      'Microsoft.ServiceBus/namespaces/queues/read',
+      { queue: 'documents' },
+      true,
+    ],
+    [
+      'keda',
+      'keyVault',
+      'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+      { secret: 'backend-signing-key' },
+      false,
+    ],
   ] as const)('%s %s %s %j → %s', (service, resource, action, scope, allowed) => {
     expect(rbac.check(claimsOf(service), resource, action, scope).allowed).toBe(allowed);
   });

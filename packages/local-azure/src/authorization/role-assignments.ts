@@ -76,6 +76,9 @@ function scopeContains(assigned: RoleAssignment['scope'], requested: RequestScop
           requested.container === undefined ||
           requested.container === assigned.container)
       );
+    case 'applicationInsights':
+      // One component per deployment: the assignment covers all of it.
+      return true;
   }
 }
 
@@ -89,5 +92,7 @@ function describeScope(resource: ResourceKind, scope: RequestScope): string {
       return `/secrets/${scope.secret ?? ''}`;
     case 'cosmos':
       return `/dbs/${scope.database ?? ''}${scope.container ? `/colls/${scope.container}` : ''}`;
+    case 'applicationInsights':
+      return '/components';
   }
 }

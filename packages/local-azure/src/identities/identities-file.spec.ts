@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
   identitiesJsonSchema,
+  identitiesWith,
   localClientId,
   localPrincipalId,
   parseIdentities,
@@ -16,7 +17,16 @@ const committed = JSON.parse(
 describe('parseIdentities', () => {
   it('accepts the committed identities file', () => {
     const file = parseIdentities(committed);
-    expect(file.identities.map((i) => i.service)).toEqual(['frontend', 'backend']);
+    expect(file.identities.map((i) => i.service)).toEqual(['frontend', 'backend', 'keda']);
+    expect(file.identities.map((i) => i.feature)).toEqual([undefined, undefined, 'keda']);
+  });
+
+  it('names an unknown feature', () => {
+    const broken = structuredClone(committed);
+    broken.identities[2]!.feature = 'autoscaling';
+    expect(() => parseIdentities(broken)).toThrow(
+      /^infra\/identities\.json: identities\[2\]\.feature: /,
+    );
   });
 
   it('names the JSON path of a malformed subject', () => {
@@ -29,10 +39,23 @@ describe('parseIdentities', () => {
 
   it('rejects duplicate services', () => {
     const broken = structuredClone(committed);
-    broken.identities.push(structuredClone(broken.identities[0]!));
+    const copy = broken.identities.push(structuredClone(broken.identities[0]!)) - 1;
     expect(() => parseIdentities(broken)).toThrow(
-      /identities\[2\]\.service: duplicate service 'frontend'/,
+      `infra/identities.json: identities[${copy}].service: duplicate service 'frontend'`,
     );
+  });
+});
+
+describe('identitiesWith', () => {
+  const file = parseIdentities(committed);
+  const services = (features?: Parameters<typeof identitiesWith>[1]) =>
+    identitiesWith(file, features).identities.map((i) => i.service);
+
+  it('leaves out the identities of features that are off, by default all of them', () => {
+    expect(services()).toEqual(['frontend', 'backend']);
+    expect(services([])).toEqual(['frontend', 'backend']);
+    expect(services(['keda'])).toEqual(['frontend', 'backend', 'keda']);
+    expect(identitiesWith(file).namespace).toBe(file.namespace);
   });
 });
 

@@ -18,11 +18,28 @@ const scopeSchema = z.discriminatedUnion('resource', [
     database: z.string().min(1),
     container: z.string().min(1).optional(),
   }),
+  // The deployment's one Application Insights component (telemetry ingestion): nothing narrower
+  // exists to scope to.
+  z.object({ resource: z.literal('applicationInsights') }),
 ]);
+
+/**
+ * Optional parts of the deployment an identity can belong to. Such an identity exists only where
+ * its feature is on: `keda` is KEDA's, created by infra/main.bicep with enableKedaAutoscaling
+ * (ENABLE_KEDA_AUTOSCALING=true) and checked against k8s/overlays/aks-keda.
+ */
+export const IDENTITY_FEATURES = ['keda'] as const;
+export type IdentityFeature = (typeof IDENTITY_FEATURES)[number];
 
 const identitySchema = z.object({
   service: kubernetesName,
   managedIdentityName: z.string().min(3).max(128),
+  feature: z
+    .enum(IDENTITY_FEATURES)
+    .optional()
+    .describe(
+      'Only where this optional feature is on: keda = ENABLE_KEDA_AUTOSCALING=true (KEDA add-on, k8s/overlays/aks-keda)',
+    ),
   serviceAccount: z.object({ namespace: kubernetesName, name: kubernetesName }),
   federatedCredential: z.object({
     name: z.string().min(3).max(120),
@@ -76,6 +93,23 @@ export function identitiesJsonSchema(): Record<string, unknown> {
 }
 export type ServiceIdentity = IdentitiesFile['identities'][number];
 export type RoleAssignment = ServiceIdentity['roleAssignments'][number];
+
+/**
+ * The identities that exist with these optional features on: every identity without a feature,
+ * and those of the features named. With none (the default) that is what the local cloud and the
+ * aks and local overlays have; infra/main.bicep applies the same rule to its parameters.
+ */
+export function identitiesWith(
+  file: IdentitiesFile,
+  features: readonly IdentityFeature[] = [],
+): IdentitiesFile {
+  return {
+    ...file,
+    identities: file.identities.filter(
+      (identity) => identity.feature === undefined || features.includes(identity.feature),
+    ),
+  };
+}
 
 /** The symbolic issuer that means "this cluster's OIDC issuer URL" (resolved at deploy time). */
 export const CLUSTER_ISSUER_REFERENCE = 'aks-oidc-issuer';
