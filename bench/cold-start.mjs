@@ -59,47 +59,70 @@ async function stop(child) {
   await exited;
 }
 
+// Side by side in each run: the services as shipped, and with OpenTelemetry switched off, which
+// is what the SDK, its instrumentations and the span processors cost at start-up and at idle.
+const VARIANTS = {
+  shipped: { OTEL_SDK_DISABLED: 'false' },
+  'without telemetry': { OTEL_SDK_DISABLED: 'true' },
+};
+
+async function measureOnce(name, variantEnv) {
+  const env =
+    name === 'frontend'
+      ? { ...cloud.env('frontend'), BACKEND_URL: backendUrl, ...variantEnv }
+      : { ...cloud.env('backend'), ...variantEnv };
+  const service = await start(name, env);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idle = rssMiB(service.child.pid);
+  // Load: 500 requests of the service's busiest read path, 20 at a time.
+  const path = name === 'frontend' ? '/' : '/documents';
+  for (let batch = 0; batch < 25; batch++) {
+    await Promise.all(
+      Array.from({ length: 20 }, () => fetch(`${service.url}${path}`).then((r) => r.arrayBuffer())),
+    );
+  }
+  const loaded = rssMiB(service.child.pid);
+  return { service, run: { liveMs: service.liveMs, readyMs: service.readyMs, idle, loaded } };
+}
+
 const results = {};
 let backendUrl;
 for (const name of ['backend', 'frontend']) {
-  const runs = [];
+  const runs = Object.fromEntries(Object.keys(VARIANTS).map((variant) => [variant, []]));
   for (let i = 0; i < RUNS; i++) {
-    const env =
-      name === 'frontend'
-        ? { ...cloud.env('frontend'), BACKEND_URL: backendUrl }
-        : cloud.env('backend');
-    const service = await start(name, env);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const idle = rssMiB(service.child.pid);
-    // Load: 500 requests of the service's busiest read path, 20 at a time.
-    const path = name === 'frontend' ? '/' : '/documents';
-    for (let batch = 0; batch < 25; batch++) {
-      await Promise.all(
-        Array.from({ length: 20 }, () =>
-          fetch(`${service.url}${path}`).then((r) => r.arrayBuffer()),
-        ),
-      );
+    // Alternate which variant goes first, so neither always starts on a warmer machine.
+    const order = Object.keys(VARIANTS);
+    if (i % 2 === 1) order.reverse();
+    for (const variant of order) {
+      const { service, run } = await measureOnce(name, VARIANTS[variant]);
+      runs[variant].push(run);
+      if (name === 'backend' && variant === 'shipped' && i === RUNS - 1) {
+        backendUrl = service.url; // keep the last backend for the frontend's page renders
+        results.backendChild = service.child;
+      } else await stop(service.child);
     }
-    const loaded = rssMiB(service.child.pid);
-    runs.push({ liveMs: service.liveMs, readyMs: service.readyMs, idle, loaded });
-    if (name === 'backend' && i === RUNS - 1) {
-      backendUrl = service.url; // keep the last backend for the frontend's page renders
-      results.backendChild = service.child;
-    } else await stop(service.child);
   }
-  const median = (key) =>
-    percentile(
-      runs.map((r) => r[key]),
-      50,
-    );
-  results[name] = {
-    live: median('liveMs'),
-    ready: median('readyMs'),
-    idle: median('idle'),
-    loaded: median('loaded'),
-  };
+  for (const variant of Object.keys(VARIANTS)) {
+    const median = (key) =>
+      percentile(
+        runs[variant].map((r) => r[key]),
+        50,
+      );
+    results[`${name} ${variant}`] = {
+      live: median('liveMs'),
+      ready: median('readyMs'),
+      idle: median('idle'),
+      loaded: median('loaded'),
+    };
+  }
+  const shipped = results[`${name} shipped`];
+  const bare = results[`${name} without telemetry`];
+  results[name] = shipped;
   console.log(
-    `${name.padEnd(9)} live ${results[name].live.toFixed(0)} ms, ready ${results[name].ready.toFixed(0)} ms, idle RSS ${results[name].idle.toFixed(0)} MiB, after 500 requests ${results[name].loaded.toFixed(0)} MiB`,
+    `${name.padEnd(9)} live ${shipped.live.toFixed(0)} ms, ready ${shipped.ready.toFixed(0)} ms, idle RSS ${shipped.idle.toFixed(0)} MiB, after 500 requests ${shipped.loaded.toFixed(0)} MiB`,
+  );
+  console.log(
+    `${' '.repeat(9)} without telemetry: ready ${bare.ready.toFixed(0)} ms, idle RSS ${bare.idle.toFixed(0)} MiB → telemetry costs ${(shipped.ready / bare.ready).toFixed(2)}× ready time, ${(shipped.idle / bare.idle).toFixed(2)}× idle RSS`,
   );
 }
 await stop(results.backendChild);
@@ -107,6 +130,11 @@ await cloud.stop();
 
 const row = (name) =>
   `| ${name} | ${results[name].live.toFixed(0)} ms | ${results[name].ready.toFixed(0)} ms | ${results[name].idle.toFixed(0)} MiB | ${results[name].loaded.toFixed(0)} MiB |`;
+const ratio = (name) => {
+  const shipped = results[`${name} shipped`];
+  const bare = results[`${name} without telemetry`];
+  return `- ${name}: ${(shipped.ready / bare.ready).toFixed(2)}× ready time (+${(shipped.ready - bare.ready).toFixed(0)} ms), ${(shipped.idle / bare.idle).toFixed(2)}× idle RSS (+${(shipped.idle - bare.idle).toFixed(0)} MiB)`;
+};
 const verdict = (name) => {
   const r = results[name];
   const notes = [];
@@ -125,12 +153,18 @@ const verdict = (name) => {
 record(
   'cold-start',
   'Service cold start and memory',
-  `Median of ${RUNS} runs per service, from \`node dist/main.js\` to the endpoint answering 200. Ready includes the first token exchange per audience and a probe of every resource. RSS from /proc after 1 s idle, and after 500 requests (backend \`GET /documents\`, frontend \`GET /\`).
+  `Median of ${RUNS} runs per service and variant, from \`node dist/main.js\` to the endpoint answering 200. Ready includes the first token exchange per audience and a probe of every resource. RSS from /proc after 1 s idle, and after 500 requests (backend \`GET /documents\`, frontend \`GET /\`).
 
 | service | live | ready | idle RSS | RSS after load |
 | --- | ---: | ---: | ---: | ---: |
-${row('backend')}
-${row('frontend')}
+${row('backend shipped')}
+${row('backend without telemetry')}
+${row('frontend shipped')}
+${row('frontend without telemetry')}
+
+What OpenTelemetry costs (shipped ÷ \`OTEL_SDK_DISABLED=true\`, measured side by side, alternating):
+${ratio('backend')}
+${ratio('frontend')}
 
 Goals (cold start ≤ 1.5 s, idle RSS ≤ 120 MB):
 ${verdict('backend')}

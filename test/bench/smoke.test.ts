@@ -22,7 +22,7 @@ describe('benchmark smoke runs', () => {
     [
       'cold-start.mjs',
       { RUNS: '1' },
-      [/backend\s+live \d+ ms, ready \d+ ms/, /frontend\s+live \d+ ms/],
+      [/backend\s+live \d+ ms, ready \d+ ms/, /frontend\s+live \d+ ms/, /telemetry costs [\d.]+× ready time/],
     ],
     [
       'pipeline.mjs',
