@@ -17,8 +17,9 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine,
     // every file in turn. These files mostly wait (on child processes, 30 s outages, paced load),
-    // so three at a time on two cores cut `pnpm test` from 451 s to 192 s with every test passing
+    // so two at a time on two cores roughly halve `pnpm test`. Three were faster still (192 s
+    // against 451 s) but once let a browser test time out beside an image build
     // (bench/results/test-time.md).
-    maxWorkers: Math.max(3, availableParallelism()),
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 });

@@ -19,7 +19,9 @@ async function probeStates(page: Page) {
   );
 }
 
-describe.skipIf(skipBrowserTests)('the Identity page', () => {
+// A browser, two services and the local cloud share two cores with whatever other test files run
+// beside them (image builds, load): each step gets room, and a stuck one names itself.
+describe.skipIf(skipBrowserTests)('the Identity page', { timeout: 60_000 }, () => {
   let browser: Browser;
 
   beforeAll(async () => {

@@ -7,7 +7,9 @@ import { repoRoot, type RunningStack, startStack } from '../support/local-stack.
 
 const screenshots = `${repoRoot}test-results/screenshots`;
 
-describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
+// A browser, two services and the local cloud share two cores with whatever other test files run
+// beside them (image builds, load): each step gets room, and a stuck one names itself.
+describe.skipIf(skipBrowserTests)('the upload page in a real browser', { timeout: 60_000 }, () => {
   let stack: RunningStack;
   let browser: Browser;
 
@@ -70,7 +72,7 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', () => {
     }
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('file');
     const [chooser] = await Promise.all([
-      page.waitForEvent('filechooser'),
+      page.waitForEvent('filechooser', { timeout: 15_000 }),
       page.keyboard.press('Space'),
     ]);
     await chooser.setFiles({ name: 'scan.png', mimeType: 'image/png', buffer: png });
