@@ -57,6 +57,10 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', { timeout
 
   it('uploads an image with the keyboard only, and shows its SHA-256', async () => {
     const page = await browser.newPage();
+    // Listen before any key is pressed: Playwright switches Chromium's file-chooser interception
+    // on without waiting when the first listener is added, and a key press that wins that race
+    // (it did, twice, on a loaded CI machine) opens the browser's own dialog and no event comes.
+    const fileChooser = page.waitForEvent('filechooser', { timeout: 15_000 });
     await page.goto(stack.frontend.url);
     const png = Buffer.concat([
       Buffer.from('89504e470d0a1a0a', 'hex'),
@@ -71,10 +75,8 @@ describe.skipIf(skipBrowserTests)('the upload page in a real browser', { timeout
       await page.keyboard.press('Tab');
     }
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('file');
-    const [chooser] = await Promise.all([
-      page.waitForEvent('filechooser', { timeout: 15_000 }),
-      page.keyboard.press('Space'),
-    ]);
+    await page.keyboard.press('Space');
+    const chooser = await fileChooser;
     await chooser.setFiles({ name: 'scan.png', mimeType: 'image/png', buffer: png });
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
