@@ -87,6 +87,7 @@ async function measureOnce(name, variantEnv) {
 
 const results = {};
 let backendUrl;
+let backendChild;
 for (const name of ['backend', 'frontend']) {
   const runs = Object.fromEntries(Object.keys(VARIANTS).map((variant) => [variant, []]));
   for (let i = 0; i < RUNS; i++) {
@@ -98,7 +99,7 @@ for (const name of ['backend', 'frontend']) {
       runs[variant].push(run);
       if (name === 'backend' && variant === 'shipped' && i === RUNS - 1) {
         backendUrl = service.url; // keep the last backend for the frontend's page renders
-        results.backendChild = service.child;
+        backendChild = service.child;
       } else await stop(service.child);
     }
   }
@@ -117,7 +118,6 @@ for (const name of ['backend', 'frontend']) {
   }
   const shipped = results[`${name} shipped`];
   const bare = results[`${name} without telemetry`];
-  results[name] = shipped;
   console.log(
     `${name.padEnd(9)} live ${shipped.live.toFixed(0)} ms, ready ${shipped.ready.toFixed(0)} ms, idle RSS ${shipped.idle.toFixed(0)} MiB, after 500 requests ${shipped.loaded.toFixed(0)} MiB`,
   );
@@ -125,7 +125,7 @@ for (const name of ['backend', 'frontend']) {
     `${' '.repeat(9)} without telemetry: ready ${bare.ready.toFixed(0)} ms, idle RSS ${bare.idle.toFixed(0)} MiB → telemetry costs ${(shipped.ready / bare.ready).toFixed(2)}× ready time, ${(shipped.idle / bare.idle).toFixed(2)}× idle RSS`,
   );
 }
-await stop(results.backendChild);
+await stop(backendChild);
 await cloud.stop();
 
 const row = (name) =>
@@ -136,7 +136,7 @@ const ratio = (name) => {
   return `- ${name}: ${(shipped.ready / bare.ready).toFixed(2)}× ready time (+${(shipped.ready - bare.ready).toFixed(0)} ms), ${(shipped.idle / bare.idle).toFixed(2)}× idle RSS (+${(shipped.idle - bare.idle).toFixed(0)} MiB)`;
 };
 const verdict = (name) => {
-  const r = results[name];
+  const r = results[`${name} shipped`];
   const notes = [];
   notes.push(
     r.ready <= 1500

@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import { createCredential } from '@wi/azure';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import {
   startService,
   waitForOk,
 } from '../support/local-stack.js';
+import { frontendCredential } from '../support/seed.js';
 
 describe('the workload identity exchange', () => {
   let cloud: LocalCloud;
@@ -58,14 +58,8 @@ describe('the workload identity exchange', () => {
 
   it('presents the token file as it is now: an expired projected token fails with AADSTS700024', async () => {
     const env = cloud.env('frontend');
-    const credential = () =>
-      new WorkloadIdentityCredential({
-        tenantId: env.AZURE_TENANT_ID!,
-        clientId: env.AZURE_CLIENT_ID!,
-        tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-        authorityHost: env.AZURE_AUTHORITY_HOST!,
-        disableInstanceDiscovery: true,
-      });
+    // A new credential for each call: it reads the token file afresh instead of its cached copy.
+    const credential = () => frontendCredential(cloud);
     const tokenBefore = await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8');
     await cloud.sts.writeServiceAccountToken('frontend', { lifetimeSeconds: -3600 });
     expect(await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8')).not.toBe(tokenBefore);

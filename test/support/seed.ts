@@ -5,11 +5,6 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { DocumentUploadedMessage } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 
-/**
- * Uploads documents the way the frontend does (blob, then document.uploaded), with the
- * frontend's own identity through its token file: the only identity allowed to do both.
- * Faster than going through HTTP when a test needs hundreds of documents.
- */
 /** The frontend's identity, through its own token file: the only one allowed to upload and send. */
 export function frontendCredential(cloud: LocalCloud): WorkloadIdentityCredential {
   const env = cloud.env('frontend');
@@ -22,6 +17,11 @@ export function frontendCredential(cloud: LocalCloud): WorkloadIdentityCredentia
   });
 }
 
+/**
+ * Uploads documents the way the frontend does (blob, then document.uploaded), with the
+ * frontend's own identity through its token file: the only identity allowed to do both.
+ * Faster than going through HTTP when a test needs hundreds of documents.
+ */
 export async function seedDocuments(
   cloud: LocalCloud,
   count: number,

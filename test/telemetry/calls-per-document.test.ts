@@ -2,8 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrontendClient } from '../support/frontend-client.js';
-import { type RunningStack, poll, repoRoot, startStack } from '../support/local-stack.js';
-import { OtlpReceiver, type ReceivedSpan, latest } from './support/otlp-receiver.js';
+import { type RunningStack, poll, repoRoot } from '../support/local-stack.js';
+import {
+  type ReceivedSpan,
+  type OtlpReceiver,
+  latest,
+  startTracedStack,
+} from './support/otlp-receiver.js';
 
 const DOCUMENTS = 20;
 
@@ -18,14 +23,9 @@ type Resource = 'blob' | 'cosmos' | 'serviceBus' | 'keyVault' | 'entra';
 describe('requests per document, from the traces of real uploads', () => {
   let receiver: OtlpReceiver;
   let stack: RunningStack;
-  beforeAll(async () => {
-    receiver = await OtlpReceiver.start();
-    stack = await startStack({ frontendEnv: receiver.env(), backendEnv: receiver.env() });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await receiver?.stop();
-  });
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => ({ receiver, stack, stop } = await startTracedStack()));
+  afterAll(async () => stop?.());
 
   it('counts Blob, Cosmos DB, Service Bus, Key Vault and Entra requests per upload', async () => {
     const client = new FrontendClient(stack.frontend.url);

@@ -1,16 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrontendClient } from '../support/frontend-client.js';
-import { type RunningStack, poll, repoRoot, startStack } from '../support/local-stack.js';
+import { type RunningStack, poll, repoRoot } from '../support/local-stack.js';
+import { frontendCredential } from '../support/seed.js';
 import {
-  OtlpReceiver,
   type ReceivedSpan,
   SpanKind,
+  type OtlpReceiver,
   latest,
   renderTrace,
+  startTracedStack,
 } from './support/otlp-receiver.js';
 
 /**
@@ -21,15 +22,9 @@ import {
 describe('telemetry across the queue', () => {
   let receiver: OtlpReceiver;
   let stack: RunningStack;
-
-  beforeAll(async () => {
-    receiver = await OtlpReceiver.start();
-    stack = await startStack({ frontendEnv: receiver.env(), backendEnv: receiver.env() });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await receiver?.stop();
-  });
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => ({ receiver, stack, stop } = await startTracedStack()));
+  afterAll(async () => stop?.());
 
   it('makes one upload one trace, from the frontend request to the Cosmos DB upsert', async () => {
     const client = new FrontendClient(stack.frontend.url);
@@ -125,16 +120,9 @@ describe('telemetry across the queue', () => {
 
   it('exports the metrics an operator needs: documents in and out, durations, tokens', async () => {
     // A poison message, sent with the frontend's identity as the integration test does.
-    const env = stack.cloud.env('frontend');
     const serviceBus = new ServiceBusClient(
-      env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE!,
-      new WorkloadIdentityCredential({
-        tenantId: env.AZURE_TENANT_ID!,
-        clientId: env.AZURE_CLIENT_ID!,
-        tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-        authorityHost: env.AZURE_AUTHORITY_HOST!,
-        disableInstanceDiscovery: true,
-      }),
+      stack.cloud.env('frontend').AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE!,
+      frontendCredential(stack.cloud),
     );
     const sender = serviceBus.createSender('documents');
     try {

@@ -14,7 +14,7 @@ const RealDate = Date;
 const realNow = RealDate.now;
 
 /** The accelerated wall clock, in epoch milliseconds. */
-export function acceleratedNow(real = realNow()) {
+function acceleratedNow(real = realNow()) {
   return real <= origin ? real : Math.floor(origin + (real - origin) * speed);
 }
 

@@ -1,5 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type RunningStack, startStack } from '../../support/local-stack.js';
 
 /** An OTLP attribute value as OTLP/HTTP JSON encodes it. */
 type AnyValue = {
@@ -224,4 +225,27 @@ export function renderTrace(spans: readonly ReceivedSpan[]): string {
   };
   walk(undefined, 0);
   return lines.join('\n');
+}
+
+/** Both services, exporting traces and metrics to a receiver of their own: one traced stack. */
+export async function startTracedStack(): Promise<{
+  receiver: OtlpReceiver;
+  stack: RunningStack;
+  stop(): Promise<void>;
+}> {
+  const receiver = await OtlpReceiver.start();
+  try {
+    const stack = await startStack({ frontendEnv: receiver.env(), backendEnv: receiver.env() });
+    return {
+      receiver,
+      stack,
+      async stop() {
+        await stack.stop();
+        await receiver.stop();
+      },
+    };
+  } catch (error) {
+    await receiver.stop();
+    throw error;
+  }
 }
