@@ -72,6 +72,25 @@ type serviceIdentity = {
   }
   federatedCredential: federatedCredential
   roleAssignments: roleAssignment[]
+  @description('Optional: this service exposes an API protected by an Entra app registration with these app roles.')
+  api: {
+    appRoles: appRole[]
+  }?
+  @description('Optional: other services\' APIs this identity may call, each with the app role it is granted.')
+  calls: apiCall[]?
+}
+
+@export()
+type appRole = {
+  value: string
+  id: string
+  description: string
+}
+
+@export()
+type apiCall = {
+  service: string
+  appRole: string
 }
 
 @export()

@@ -9,6 +9,10 @@ const kubernetesName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
   message: 'must be a Kubernetes name (lowercase letters, digits, -)',
 });
 
+const appRoleValue = z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,119}$/, {
+  message: 'must be an app role value (letters, digits, . _ -)',
+});
+
 const scopeSchema = z.discriminatedUnion('resource', [
   z.object({ resource: z.literal('storage'), container: z.string().min(3) }),
   z.object({ resource: z.literal('serviceBus'), queue: z.string().min(1) }),
@@ -54,6 +58,26 @@ const identitySchema = z.object({
   roleAssignments: z.array(
     z.object({ role: z.string().min(1), roleDefinitionId: guid, scope: scopeSchema }),
   ),
+  api: z
+    .object({
+      appRoles: z
+        .array(
+          z.object({
+            value: appRoleValue,
+            id: guid,
+            description: z.string().min(1),
+          }),
+        )
+        .min(1),
+    })
+    .optional()
+    .describe(
+      'This service exposes an API protected by Entra: an app registration whose identifier URI is the token audience, with these app roles',
+    ),
+  calls: z
+    .array(z.object({ service: kubernetesName, appRole: appRoleValue }))
+    .optional()
+    .describe("Other services' APIs this identity may call, each with the app role it is granted"),
 });
 
 const identitiesFileSchema = z
@@ -73,6 +97,25 @@ const identitiesFileSchema = z
         });
       }
       seen.add(identity.service);
+    });
+    file.identities.forEach((identity, index) => {
+      (identity.calls ?? []).forEach((call, callIndex) => {
+        const callee = file.identities.find((other) => other.service === call.service);
+        const path = ['identities', index, 'calls', callIndex];
+        if (!callee?.api) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'service'],
+            message: `service '${call.service}' declares no api`,
+          });
+        } else if (!callee.api.appRoles.some((role) => role.value === call.appRole)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'appRole'],
+            message: `service '${call.service}' has no app role '${call.appRole}'`,
+          });
+        }
+      });
     });
   });
 
@@ -149,6 +192,32 @@ export function localClientId(identity: Pick<ServiceIdentity, 'managedIdentityNa
 /** The local stand-in for the identity's principal (object) id. */
 export function localPrincipalId(identity: Pick<ServiceIdentity, 'managedIdentityName'>): string {
   return nameBasedGuid(`principal:${identity.managedIdentityName}`);
+}
+
+/**
+ * The local stand-in for the application (client) id of the app registration that protects this
+ * service's API. Its identifier URI, and so the audience of tokens for the API, is
+ * `api://<this id>`, the form Entra gives new app registrations.
+ */
+export function localApiAppId(service: string): string {
+  return nameBasedGuid(`api:${service}`);
+}
+
+/** The identifier URI (token audience) of a service's API in the local cloud. */
+export function localApiIdentifierUri(service: string): string {
+  return `api://${localApiAppId(service)}`;
+}
+
+/** The app roles `caller` is granted on `callee`'s API, from the declaration's `calls`. */
+export function grantedAppRoles(
+  file: IdentitiesFile,
+  caller: string,
+  callee: string,
+): readonly string[] {
+  const identity = file.identities.find((candidate) => candidate.service === caller);
+  return (identity?.calls ?? [])
+    .filter((call) => call.service === callee)
+    .map((call) => call.appRole);
 }
 
 function nameBasedGuid(name: string): string {
