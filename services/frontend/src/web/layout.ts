@@ -2,6 +2,9 @@ import { html, type SafeHtml } from './html.js';
 
 export type Page = 'documents' | 'identity';
 
+/** The product's name: the home page's title, and the suffix of every other page's. */
+export const APP_NAME = 'Document intake';
+
 /** The frame every page shares: one stylesheet, one script, the navigation. */
 export function layout(page: Page, title: string, intro: SafeHtml, main: SafeHtml): string {
   const link = (target: Page, href: string, label: string) =>
@@ -11,7 +14,7 @@ export function layout(page: Page, title: string, intro: SafeHtml, main: SafeHtm
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · Document intake</title>
+        <title>${title === APP_NAME ? title : html`${title} · ${APP_NAME}`}</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/app.css" />
         <script src="/assets/app.js" defer></script>

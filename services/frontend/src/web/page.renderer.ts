@@ -7,7 +7,7 @@ import { CSRF_COOKIE, CSRF_FIELD, issueCsrf } from '../session/csrf-tokens.js';
 import { SessionKeyService } from '../session/session-key.service.js';
 import { formatBytes } from './format.js';
 import { html, type SafeHtml } from './html.js';
-import { layout } from './layout.js';
+import { APP_NAME, layout } from './layout.js';
 
 export interface PageState {
   /** Set after a form upload: shown as queued until the backend has the record. */
@@ -53,7 +53,7 @@ export class PageRenderer {
 
     return layout(
       'documents',
-      'Document intake',
+      APP_NAME,
       html`<p>
         Files go to Blob Storage and a message to Service Bus; the backend records them in Cosmos
         DB. Every call is authenticated by Microsoft Entra Workload ID: no keys, no connection
