@@ -94,10 +94,39 @@ type apiCall = {
 }
 
 @export()
+@description('A deploy identity: a GitHub Actions workflow signs in as it (azure/login, OIDC), not a Kubernetes workload.')
+type deployIdentity = {
+  name: string
+  managedIdentityName: string
+  federatedCredential: {
+    name: string
+    issuer: 'https://token.actions.githubusercontent.com'
+    @description('owner/name, or "github-repository" for the githubRepository parameter.')
+    repository: string
+    @description('The GitHub environment of the deploy job: the token\'s sub is repo:<owner>/<name>:environment:<environment>.')
+    environment: string
+    audiences: string[]
+  }
+  roleAssignments: deployRoleAssignment[]
+}
+
+@export()
+type deployRoleAssignment = {
+  role: string
+  roleDefinitionId: string
+  scope: {
+    resource: 'resourceGroup'
+  }
+  @description('Role Based Access Control Administrator only: it may assign and remove only the roles these templates assign.')
+  condition: 'declared-roles-only'?
+}
+
+@export()
 type identitiesFile = {
   '$schema': string?
   namespace: string
   identities: serviceIdentity[]
+  deployIdentities: deployIdentity[]?
 }
 
 @export()

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
+  deploySubject,
   identitiesJsonSchema,
   identitiesWith,
   localClientId,
@@ -12,6 +13,9 @@ const committed = JSON.parse(
   await readFile(new URL('../../../../infra/identities.json', import.meta.url), 'utf8'),
 ) as {
   identities: Array<Record<string, unknown> & { federatedCredential: Record<string, unknown> }>;
+  deployIdentities: Array<
+    Record<string, unknown> & { federatedCredential: Record<string, unknown> }
+  >;
 };
 
 describe('parseIdentities', () => {
@@ -42,6 +46,42 @@ describe('parseIdentities', () => {
     const copy = broken.identities.push(structuredClone(broken.identities[0]!)) - 1;
     expect(() => parseIdentities(broken)).toThrow(
       `infra/identities.json: identities[${copy}].service: duplicate service 'frontend'`,
+    );
+  });
+});
+
+describe('deploy identities', () => {
+  it('declares the GitHub deploy identity apart from the workloads', () => {
+    const file = parseIdentities(committed);
+    expect(file.deployIdentities?.map((i) => i.name)).toEqual(['github-deploy']);
+    expect(file.identities.map((i) => i.service)).not.toContain('github-deploy');
+  });
+
+  it("trusts one GitHub environment of the deployment's repository, never a pull request", () => {
+    const [deploy] = parseIdentities(committed).deployIdentities!;
+    expect(deploySubject(deploy!, 'contoso/doc-intake')).toBe(
+      'repo:contoso/doc-intake:environment:production',
+    );
+    const pinned = {
+      ...deploy!,
+      federatedCredential: { ...deploy!.federatedCredential, repository: 'a/b' },
+    };
+    expect(deploySubject(pinned, 'contoso/doc-intake')).toBe('repo:a/b:environment:production');
+  });
+
+  it("refuses an issuer other than GitHub Actions' and a scope other than the resource group", () => {
+    const wrongIssuer = structuredClone(committed);
+    wrongIssuer.deployIdentities[0]!.federatedCredential.issuer =
+      'https://token.actions.example.com';
+    expect(() => parseIdentities(wrongIssuer)).toThrow(
+      /^infra\/identities\.json: deployIdentities\[0\]\.federatedCredential\.issuer: /,
+    );
+    const wrongScope = structuredClone(committed);
+    (wrongScope.deployIdentities[0]!.roleAssignments as Array<{ scope: unknown }>)[0]!.scope = {
+      resource: 'subscription',
+    };
+    expect(() => parseIdentities(wrongScope)).toThrow(
+      /^infra\/identities\.json: deployIdentities\[0\]\.roleAssignments\[0\]\.scope\.resource: /,
     );
   });
 });

@@ -80,11 +80,66 @@ const identitySchema = z.object({
     .describe("Other services' APIs this identity may call, each with the app role it is granted"),
 });
 
+/** The issuer of GitHub Actions' OIDC tokens: what a deploy identity's federated credential trusts. */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/**
+ * The symbolic repository that means "the repository the deployment names" (infra/main.bicep's
+ * githubRepository, azd env GITHUB_REPOSITORY), the way `aks-oidc-issuer` stands for the cluster's
+ * issuer: a fork deploys its own repository, and no value written here trusts someone else's.
+ */
+export const DEPLOYMENT_REPOSITORY_REFERENCE = 'github-repository';
+
+/**
+ * A deploy identity: not a workload, no service account. A GitHub Actions workflow running in
+ * `environment` of `repository` signs in as it through a federated credential (azure/login with
+ * OIDC), so the pipeline holds no secret. Its roles apply to the deployment's resource group.
+ */
+const deployIdentitySchema = z.object({
+  name: kubernetesName,
+  managedIdentityName: z.string().min(3).max(128),
+  federatedCredential: z.object({
+    name: z.string().min(3).max(120),
+    issuer: z.literal(GITHUB_ACTIONS_ISSUER),
+    repository: z
+      .string()
+      .regex(/^(github-repository|[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)$/, {
+        message: 'must be owner/name or github-repository',
+      })
+      .describe(
+        'owner/name, or github-repository for the repository the deployment names (githubRepository)',
+      ),
+    // The token's `sub` is repo:<owner>/<name>:environment:<environment> for a job that names this
+    // GitHub environment; a pull request's is repo:<owner>/<name>:pull_request and never matches.
+    environment: z.string().regex(/^[^:]+$/, { message: 'must be a GitHub environment name' }),
+    audiences: z.array(z.string().min(1)).min(1),
+  }),
+  roleAssignments: z.array(
+    z.object({
+      role: z.string().min(1),
+      roleDefinitionId: guid,
+      scope: z.object({ resource: z.literal('resourceGroup') }),
+      condition: z
+        .literal('declared-roles-only')
+        .optional()
+        .describe(
+          'Role Based Access Control Administrator only: it may assign (and remove) only the roles the templates assign',
+        ),
+    }),
+  ),
+});
+
 const identitiesFileSchema = z
   .object({
     $schema: z.string().optional(),
     namespace: kubernetesName,
     identities: z.array(identitySchema).min(1),
+    deployIdentities: z
+      .array(deployIdentitySchema)
+      .optional()
+      .describe(
+        'Identities a deploy pipeline signs in as (GitHub Actions OIDC federation); not workloads',
+      ),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
@@ -135,6 +190,16 @@ export function identitiesJsonSchema(): Record<string, unknown> {
   };
 }
 export type ServiceIdentity = IdentitiesFile['identities'][number];
+export type DeployIdentity = NonNullable<IdentitiesFile['deployIdentities']>[number];
+
+/** The `sub` claim of the GitHub Actions token a deploy identity trusts. */
+export function deploySubject(identity: DeployIdentity, repository: string): string {
+  const name =
+    identity.federatedCredential.repository === DEPLOYMENT_REPOSITORY_REFERENCE
+      ? repository
+      : identity.federatedCredential.repository;
+  return `repo:${name}:environment:${identity.federatedCredential.environment}`;
+}
 export type RoleAssignment = ServiceIdentity['roleAssignments'][number];
 
 /**
