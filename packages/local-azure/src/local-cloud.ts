@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { BlobEmulator } from './blob/index.js';
-import { CosmosEmulator } from './cosmos/index.js';
+import { BlobEmulator, STORAGE_RESOURCE } from './blob/index.js';
+import { COSMOS_RESOURCE, CosmosEmulator } from './cosmos/index.js';
 import { identitiesWith, loadIdentities, type IdentitiesFile } from './identities/index.js';
-import { KeyVaultEmulator } from './key-vault/index.js';
-import { ServiceBusEmulator } from './service-bus/index.js';
+import { KeyVaultEmulator, LOCAL_VAULT_RESOURCE } from './key-vault/index.js';
+import { SERVICE_BUS_RESOURCE, ServiceBusEmulator } from './service-bus/index.js';
 import { LocalSts } from './sts/index.js';
 import { ensureLocalCa } from './tls/local-ca.js';
+import { serviceApiEnv } from './sts/service-api-env.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 
 /** The resources infra/main.bicep creates in Azure; the local cloud creates the same. */
@@ -24,6 +25,9 @@ export const LOCAL_RESOURCES = {
 
 const SERVICE_BUS_SEND = 'Microsoft.ServiceBus/namespaces/queues/send/action';
 const SERVICE_BUS_RECEIVE = 'Microsoft.ServiceBus/namespaces/queues/receive/action';
+
+/** Azure Monitor's ingestion audience: the services export telemetry with the same credential. */
+const MONITOR_RESOURCE = 'https://monitor.azure.com';
 
 /** A fixed local tenant, so token files and env files stay valid across restarts. */
 export const LOCAL_TENANT_ID = '4f3a8c2e-1b7d-4e9a-9c55-0d1e2f3a4b5c';
@@ -118,6 +122,14 @@ export class LocalCloud {
       stateDir: options.stateDir,
       serviceAccountTokenLifetimeSeconds: options.serviceAccountTokenLifetimeSeconds,
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
+      // The tenant's resource principals: tokens for anything else get AADSTS500011.
+      resources: [
+        STORAGE_RESOURCE,
+        SERVICE_BUS_RESOURCE,
+        LOCAL_VAULT_RESOURCE,
+        COSMOS_RESOURCE,
+        MONITOR_RESOURCE,
+      ],
       log,
     });
     await sts.start();
@@ -172,6 +184,9 @@ export class LocalCloud {
       serviceBus.start(),
     ]);
     const serviceBusPort = started[3].port;
+    // The Cosmos account's own endpoint is a resource too (https://<account>.documents.azure.com
+    // in Azure), known once the emulator listens.
+    sts.addResource(cosmos.endpoint);
 
     for (const name of LOCAL_RESOURCES.secrets) {
       await keyVault.ensureSecret(name, () => randomBytes(32).toString('base64url'));
@@ -206,6 +221,7 @@ export class LocalCloud {
    */
   env(service: string): Record<string, string> {
     return {
+      ...serviceApiEnv(this.identities, service),
       AZURE_CLIENT_ID: this.sts.clientId(service),
       AZURE_TENANT_ID: this.sts.tenantId,
       AZURE_FEDERATED_TOKEN_FILE: this.sts.tokenFilePath(service),

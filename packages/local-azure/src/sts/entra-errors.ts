@@ -8,7 +8,10 @@ export interface EntraError {
     | 'invalid_request'
     | 'unauthorized_client'
     | 'invalid_tenant'
-    | 'invalid_scope';
+    | 'invalid_scope'
+    | 'invalid_grant'
+    | 'invalid_resource'
+    | 'unsupported_grant_type';
   code: number;
   description: string;
 }
@@ -95,5 +98,45 @@ export const entraErrors = {
     error: 'invalid_scope',
     code: 1002012,
     description: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+  }),
+  subjectCaseMismatch: (subject: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7002138,
+    description: `No matching federated identity record found for presented assertion subject '${subject}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. ${CHECK_FIC} See breaking change notification and remediation at: https://learn.microsoft.com/en-us/entra/identity-platform/reference-breaking-changes#august-2024.`,
+  }),
+  unsupportedGrantType: (grantType: string): EntraError => ({
+    status: 400,
+    error: 'unsupported_grant_type',
+    code: 70003,
+    description: `The app requested an unsupported grant type '${grantType}'. This token endpoint accepts only client_credentials with a federated client assertion.`,
+  }),
+  missingClientCredential: (): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000218,
+    description:
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  }),
+  // The local tenant's app registrations have no secrets (the reference's rule), so every secret is wrong.
+  invalidClientSecret: (clientId: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000215,
+    description: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+  }),
+  resourceNotFound: (resource: string, tenantId: string): EntraError => ({
+    status: 400,
+    error: 'invalid_resource',
+    code: 500011,
+    description: `The resource principal named ${resource} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+  }),
+  // Entra's answer when the API's service principal has appRoleAssignmentRequired=true (the
+  // deployment sets it) and the caller holds none of its app roles.
+  notAssignedToRole: (clientId: string, apiAppId: string): EntraError => ({
+    status: 400,
+    error: 'invalid_grant',
+    code: 501051,
+    description: `Application '${clientId}' is not assigned to a role for the application '${apiAppId}'.`,
   }),
 };

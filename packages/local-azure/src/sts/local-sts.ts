@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackHttpsServer, readBody, sendJson } from '../http/https-server.js';
 import {
   CLUSTER_ISSUER_REFERENCE,
+  grantedAppRoles,
   localClientId,
-  localPrincipalId,
   type IdentitiesFile,
   type ServiceIdentity,
 } from '../identities/index.js';
+import { apiClaims, dataPlaneClaims } from './access-token-claims.js';
+import { TokenResources } from './token-resources.js';
 import {
   generateSigningKey,
   signJwt,
@@ -31,6 +33,8 @@ export interface LocalStsOptions {
   stateDir: string;
   serviceAccountTokenLifetimeSeconds?: number;
   accessTokenLifetimeSeconds?: number;
+  /** Resource URIs (token audiences) of the tenant's data planes; more with addResource(). */
+  resources?: readonly string[];
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -70,9 +74,11 @@ export class LocalSts {
   private readonly server: LoopbackHttpsServer;
   private readonly tokenWriter: ServiceAccountTokenWriter;
   private readonly records: TokenExchangeRecord[] = [];
+  private readonly resources: TokenResources;
   private port = 0;
 
   constructor(private readonly options: LocalStsOptions) {
+    this.resources = new TokenResources(options.identities, options.resources);
     this.server = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
     this.tokenWriter = new ServiceAccountTokenWriter({
       stateDir: options.stateDir,
@@ -107,6 +113,16 @@ export class LocalSts {
   /** Like an AKS issuer URL, it ends with a slash; federated credentials must match it exactly. */
   get issuerUrl(): string {
     return `https://localhost:${this.port}/oidc/`;
+  }
+
+  /** The tenant's v2.0 issuer: what its v2.0 discovery document names, and v2 tokens carry. */
+  get v2Issuer(): string {
+    return `${this.authorityHost}/${this.options.tenantId}/v2.0`;
+  }
+
+  /** Makes a resource principal exist in the local tenant, so tokens can be issued for it. */
+  addResource(audience: string): void {
+    this.resources.add(audience);
   }
 
   tokenFilePath(service: string): string {
@@ -176,7 +192,7 @@ export class LocalSts {
         id_token_signing_alg_values_supported: ['RS256'],
         response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
         scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-        issuer: `${base}/v2.0`,
+        issuer: this.v2Issuer,
         request_uri_parameter_supported: false,
         authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
         device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
@@ -232,22 +248,25 @@ export class LocalSts {
   }
 
   private exchange(form: URLSearchParams, record: TokenExchangeRecord): EntraError | TokenResponse {
-    for (const required of [
-      'grant_type',
-      'client_id',
-      'scope',
-      'client_assertion_type',
-      'client_assertion',
-    ]) {
+    // Workload identity is the only way in: client_credentials, authenticated by a federated
+    // assertion. Other grants and client secrets are refused as Entra refuses them.
+    const grantType = form.get('grant_type');
+    if (!grantType) return entraErrors.invalidRequest('grant_type');
+    if (grantType !== 'client_credentials') return entraErrors.unsupportedGrantType(grantType);
+    for (const required of ['client_id', 'scope']) {
       if (!form.get(required)) return entraErrors.invalidRequest(required);
+    }
+    if (!form.get('client_assertion')) {
+      return form.get('client_secret')
+        ? entraErrors.invalidClientSecret(form.get('client_id')!)
+        : entraErrors.missingClientCredential();
     }
     if (form.get('client_assertion_type') !== ASSERTION_TYPE)
       return entraErrors.invalidRequest('client_assertion_type');
-    const scope = form
-      .get('scope')!
-      .split(' ')
-      .find((s) => s.endsWith('/.default'));
-    if (!scope) return entraErrors.invalidScope(form.get('scope')!);
+    // Client credentials name exactly one resource, as `<resource>/.default`.
+    const scopes = form.get('scope')!.split(' ').filter(Boolean);
+    const scope = scopes.length === 1 ? scopes[0]! : '';
+    if (!scope.endsWith('/.default')) return entraErrors.invalidScope(form.get('scope')!);
 
     let claims: JwtClaims;
     try {
@@ -269,7 +288,7 @@ export class LocalSts {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const exp = Number(claims.exp);
     const nbf = Number(claims.nbf ?? claims.iat ?? 0);
-    if (!(exp > nowSeconds) || nbf > nowSeconds + 300)
+    if (!(exp > nowSeconds) || !(nbf <= nowSeconds + 300))
       return entraErrors.assertionExpired(now, nbf, exp);
 
     const identity = this.options.identities.identities.find(
@@ -281,36 +300,39 @@ export class LocalSts {
     const fic = identity.federatedCredential;
     const ficIssuer = fic.issuer === CLUSTER_ISSUER_REFERENCE ? this.issuerUrl : fic.issuer;
     if (claims.iss !== ficIssuer) return entraErrors.issuerMismatch(String(claims.iss));
-    if (claims.sub !== fic.subject) return entraErrors.subjectMismatch(String(claims.sub));
+    if (claims.sub !== fic.subject) {
+      // Since 2025 Entra names the case-only difference with its own code.
+      return String(claims.sub).toLowerCase() === fic.subject.toLowerCase()
+        ? entraErrors.subjectCaseMismatch(String(claims.sub))
+        : entraErrors.subjectMismatch(String(claims.sub));
+    }
     if (!audiences.some((aud) => fic.audiences.includes(aud)))
       return entraErrors.audienceMismatch(audiences.join(','));
 
-    const lifetime = this.options.accessTokenLifetimeSeconds ?? 3600;
-    const oid = localPrincipalId(identity);
-    const accessToken = signJwt(
-      {
-        aud: scope.slice(0, -'/.default'.length).replace(/\/$/, ''),
-        iss: `https://sts.windows.net/${this.options.tenantId}/`,
-        iat: nowSeconds,
-        nbf: nowSeconds,
-        exp: nowSeconds + lifetime,
-        appid: localClientId(identity),
-        appidacr: '2',
-        idp: `https://sts.windows.net/${this.options.tenantId}/`,
-        idtyp: 'app',
-        oid,
-        sub: oid,
-        tid: this.options.tenantId,
-        ver: '1.0',
-        xms_mirid: identity.managedIdentityName,
-      },
-      this.accessTokenKey,
-    );
+    const times = { nowSeconds, lifetimeSeconds: this.options.accessTokenLifetimeSeconds ?? 3600 };
+    const tenantId = this.options.tenantId;
+    const requested = this.resources.resolve(scope.slice(0, -'/.default'.length));
+    let tokenClaims: JwtClaims;
+    if (requested.kind === 'unknown') {
+      return entraErrors.resourceNotFound(requested.resource, tenantId);
+    } else if (requested.kind === 'api') {
+      const roles = grantedAppRoles(
+        this.options.identities,
+        identity.service,
+        requested.callee.service,
+      );
+      if (roles.length === 0) {
+        return entraErrors.notAssignedToRole(localClientId(identity), requested.appId);
+      }
+      tokenClaims = apiClaims(identity, requested.appId, roles, this.v2Issuer, tenantId, times);
+    } else {
+      tokenClaims = dataPlaneClaims(identity, requested.audience, tenantId, times);
+    }
     return {
       token_type: 'Bearer',
-      expires_in: lifetime,
-      ext_expires_in: lifetime,
-      access_token: accessToken,
+      expires_in: times.lifetimeSeconds,
+      ext_expires_in: times.lifetimeSeconds,
+      access_token: signJwt(tokenClaims, this.accessTokenKey),
     };
   }
 
