@@ -22,13 +22,52 @@ param location string = resourceGroup().location
 @description('Kubernetes version of the cluster; empty takes the region\'s default.')
 param kubernetesVersion string = ''
 
-@description('VM size of the single (system) node pool.')
-param systemNodeVmSize string = 'Standard_D4ds_v5'
+@description('VM size of the system node pool (system pods and add-ons only). A pool\'s VM size cannot change in place: a cluster created with another size keeps it (set AKS_NODE_VM_SIZE to it).')
+param systemNodeVmSize string = 'Standard_D2ds_v5'
 
-@description('Nodes in the system pool: two, so a node upgrade never takes both replicas of a service down.')
+@description('Nodes in the system pool: two, so a node upgrade never takes CoreDNS down.')
 @minValue(1)
 @maxValue(10)
 param systemNodeCount int = 2
+
+@description('VM size of the user node pool "apps", which runs the services.')
+param userNodeVmSize string = 'Standard_D2ds_v5'
+
+@description('Nodes in the user pool: two, so a node upgrade never takes both replicas of a service down.')
+@minValue(1)
+@maxValue(10)
+param userNodeCount int = 2
+
+// Network posture. One switch, off by default: the learning deployment keeps public endpoints
+// (each still refusing anything but an Entra token with a role) and costs what the README says.
+@description('Private endpoints and private DNS zones for Key Vault, Storage (blob), Cosmos DB, Service Bus (Premium) and the registry (Premium), public network access disabled on each, the cluster in a VNet of these templates. Costs more: see infra/README.md.')
+param networkIsolation bool = false
+
+@description('Public IP ranges (CIDR) that may reach the AKS API server. The deploy scripts and azd pass the deployer\'s IP (AKS_AUTHORIZED_IP_RANGES adds more); empty allows any address.')
+param apiServerAuthorizedIpRanges string[] = []
+
+@description('Private API server: no public endpoint; kubectl runs through `az aks command invoke` (the deploy scripts do) or from the VNet.')
+param privateCluster bool = false
+
+@description('Azure Policy add-on: assign policies (for example the AKS pod security baseline initiative) to the cluster\'s scope.')
+param enableAzurePolicy bool = false
+
+@description('Defender for Containers sensor; turn the subscription\'s Containers plan on too (az security pricing create -n Containers --tier standard).')
+param enableDefender bool = false
+
+@description('Encryption at host for the node pools; needs `az feature register --namespace Microsoft.Compute --name EncryptionAtHost` once per subscription.')
+param enableEncryptionAtHost bool = false
+
+@description('Days a deleted blob, blob version or container stays recoverable.')
+@minValue(1)
+@maxValue(365)
+param blobDeleteRetentionDays int = 14
+
+@description('owner/name of the GitHub repository whose deploy workflow signs in as id-deploy (identities.json deployIdentities; azd env GITHUB_REPOSITORY). Empty creates no deploy identity.')
+param githubRepository string = ''
+
+@description('Name of the Ingress TLS certificate in Key Vault (the deploy scripts create a self-signed one when it is missing); the application routing add-on may read it and nothing else.')
+param ingressCertificateName string = 'ingress-tls'
 
 @description('Object id of the person or pipeline that runs kubectl (azd passes AZURE_PRINCIPAL_ID); gets Azure Kubernetes Service RBAC Cluster Admin. Empty: grant it yourself.')
 param deployerPrincipalId string = ''
@@ -37,8 +76,8 @@ param deployerPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param deployerPrincipalType string = 'User'
 
-@description('Adds Container Insights (the AKS monitoring add-on, with Entra ID ingestion) to the Log Analytics workspace.')
-param enableContainerInsights bool = false
+@description('Container Insights (the AKS monitoring add-on, with Entra ID ingestion) into the Log Analytics workspace: on by default, as the benchmark asks (LT-1); its ingestion is most of the workspace\'s cost.')
+param enableContainerInsights bool = true
 
 @description('Installs the AKS KEDA add-on and creates id-keda (the identity of identities.json with feature "keda"), which KEDA reads the documents queue\'s length with, so that k8s/overlays/aks-keda can scale the backend on queue depth.')
 param enableKedaAutoscaling bool = false
@@ -107,6 +146,7 @@ var names = {
   storage: 'st${suffix}'
   serviceBus: 'sb-${suffix}'
   cosmos: 'cosmos-${suffix}'
+  vnet: 'vnet-${environmentName}'
 }
 var tags = {
   'azd-env-name': environmentName
@@ -124,13 +164,28 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// Every diagnostic setting sends to the one workspace (Application Insights' too).
+var workspaceId = resourceId('Microsoft.OperationalInsights/workspaces', names.workspace)
+
+module network 'modules/network.bicep' = if (networkIsolation) {
+  name: 'network'
+  params: {
+    name: names.vnet
+    location: location
+    tags: tags
+  }
+}
+
 module registry 'modules/registry.bicep' = {
   name: 'registry'
   params: {
     name: names.registry
     location: location
     tags: tags
+    isolated: networkIsolation
+    logAnalyticsWorkspaceId: workspaceId
   }
+  dependsOn: [monitoring]
 }
 
 module aks 'modules/aks.bicep' = {
@@ -142,6 +197,15 @@ module aks 'modules/aks.bicep' = {
     kubernetesVersion: kubernetesVersion
     systemNodeVmSize: systemNodeVmSize
     systemNodeCount: systemNodeCount
+    userNodeVmSize: userNodeVmSize
+    userNodeCount: userNodeCount
+    apiServerAuthorizedIpRanges: apiServerAuthorizedIpRanges
+    privateCluster: privateCluster
+    nodeVnetName: networkIsolation ? names.vnet : ''
+    logAnalyticsWorkspaceId: workspaceId
+    enableAzurePolicy: enableAzurePolicy
+    enableDefender: enableDefender
+    enableEncryptionAtHost: enableEncryptionAtHost
     registryName: names.registry
     containerInsightsWorkspaceName: enableContainerInsights ? names.workspace : ''
     containerInsightsRuleName: names.containerInsightsRule
@@ -149,7 +213,7 @@ module aks 'modules/aks.bicep' = {
     deployerPrincipalType: deployerPrincipalType
     enableKeda: enableKedaAutoscaling
   }
-  dependsOn: [registry, monitoring]
+  dependsOn: [registry, monitoring, network]
 }
 
 module workloadIdentities 'modules/workload-identities.bicep' = {
@@ -169,6 +233,10 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     writeSecrets: writeSecrets
+    isolated: networkIsolation
+    logAnalyticsWorkspaceId: workspaceId
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
     secretValues: {
       'frontend-session-key': frontendSessionKey
       'backend-signing-key': backendSigningKey
@@ -183,7 +251,11 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     uploadsContainerName: uploadsContainerName
+    isolated: networkIsolation
+    logAnalyticsWorkspaceId: workspaceId
+    deleteRetentionDays: blobDeleteRetentionDays
   }
+  dependsOn: [monitoring]
 }
 
 module serviceBus 'modules/service-bus.bicep' = {
@@ -194,7 +266,10 @@ module serviceBus 'modules/service-bus.bicep' = {
     tags: tags
     queueName: documentsQueueName
     maxDeliveryCount: 5
+    isolated: networkIsolation
+    logAnalyticsWorkspaceId: workspaceId
   }
+  dependsOn: [monitoring]
 }
 
 module cosmos 'modules/cosmos.bicep' = {
@@ -206,8 +281,94 @@ module cosmos 'modules/cosmos.bicep' = {
     databaseName: cosmosDatabaseName
     containerName: cosmosContainerName
     partitionKeyPath: '/id'
+    isolated: networkIsolation
+    logAnalyticsWorkspaceId: workspaceId
   }
+  dependsOn: [monitoring]
 }
+
+// One private endpoint per data plane (networkIsolation), in the VNet's endpoint subnet, each
+// registered in its private DNS zone.
+var privateEndpoints = [
+  {
+    name: 'pe-${names.keyVault}'
+    target: resourceId('Microsoft.KeyVault/vaults', names.keyVault)
+    groupId: 'vault'
+    zone: 'keyVault'
+  }
+  {
+    name: 'pe-${names.storage}-blob'
+    target: resourceId('Microsoft.Storage/storageAccounts', names.storage)
+    groupId: 'blob'
+    zone: 'blob'
+  }
+  {
+    name: 'pe-${names.cosmos}'
+    target: resourceId('Microsoft.DocumentDB/databaseAccounts', names.cosmos)
+    groupId: 'Sql'
+    zone: 'cosmos'
+  }
+  {
+    name: 'pe-${names.serviceBus}'
+    target: resourceId('Microsoft.ServiceBus/namespaces', names.serviceBus)
+    groupId: 'namespace'
+    zone: 'serviceBus'
+  }
+  {
+    name: 'pe-${names.registry}'
+    target: resourceId('Microsoft.ContainerRegistry/registries', names.registry)
+    groupId: 'registry'
+    zone: 'registry'
+  }
+]
+
+module endpoints 'modules/private-endpoint.bicep' = [
+  for endpoint in privateEndpoints: if (networkIsolation) {
+    name: endpoint.name
+    params: {
+      name: endpoint.name
+      location: location
+      tags: tags
+      targetResourceId: endpoint.target
+      groupId: endpoint.groupId
+      subnetId: network!.outputs.endpointSubnetId
+      privateDnsZoneId: network!.outputs.zoneIds[endpoint.zone]
+    }
+    dependsOn: [keyVault, storage, cosmos, serviceBus, registry]
+  }
+]
+
+// The deploy identity of a GitHub workflow (identities.json deployIdentities), when the repository
+// is named. Its RBAC Administrator role may hand out exactly the roles below: those of every
+// identity in the file (Azure RBAC ones; Cosmos DB's are the account's own) and the templates' own.
+var templateRoleIds = [
+  '7f951dda-4ed3-4680-a7ca-43fe172d538d' // AcrPull: the kubelet identity (aks.bicep)
+  'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b' // Azure Kubernetes Service RBAC Cluster Admin: the deployer (aks.bicep)
+  '4d97b98b-1d4f-4787-a291-c67834d212e7' // Network Contributor: the control plane on its subnet (aks.bicep)
+  '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User: the add-on on the Ingress certificate (scripts/deploy-app.sh)
+  'a4417e6f-fecd-4de8-b567-7b0420556985' // Key Vault Certificates Officer: the deployer (key-vault.bicep)
+]
+var declaredRoleIds = map(
+  filter(flatten(map(identitiesConfig.identities, identity => identity.roleAssignments)), a => a.scope.resource != 'cosmos'),
+  a => a.roleDefinitionId
+)
+var deployIdentityList = filter(
+  identitiesConfig.?deployIdentities ?? [],
+  identity => identity.federatedCredential.repository != 'github-repository' || !empty(githubRepository)
+)
+
+module deployIdentities 'modules/deploy-identity.bicep' = [
+  for identity in deployIdentityList: {
+    name: 'deploy-identity-${identity.name}'
+    params: {
+      location: location
+      identity: identity
+      githubRepository: githubRepository
+      assignableRoleIds: union(declaredRoleIds, templateRoleIds)
+      tags: tags
+    }
+  }
+]
 
 module workloadRoles 'modules/workload-role-assignments.bicep' = {
   name: 'workload-role-assignments'
@@ -287,3 +448,18 @@ output acrName string = registry.outputs.name
 
 @description('Key Vault name, for checking which secrets exist before the next deployment.')
 output keyVaultName string = keyVault.outputs.name
+
+@description('Client id of the GitHub deploy identity (AZURE_CLIENT_ID of the workflow\'s environment; not a secret); empty without githubRepository.')
+output deployClientId string = empty(deployIdentityList) ? '' : deployIdentities[0].outputs.clientId
+
+@description('Principal id of the GitHub deploy identity; empty without githubRepository.')
+output deployPrincipalId string = empty(deployIdentityList) ? '' : deployIdentities[0].outputs.principalId
+
+@description('Object id of the application routing add-on\'s identity: scripts/deploy-app.sh grants it Key Vault Secrets User on the Ingress certificate.')
+output webAppRoutingPrincipalId string = aks.outputs.webAppRoutingPrincipalId
+
+@description('Name of the Ingress TLS certificate in Key Vault.')
+output ingressCertificateName string = ingressCertificateName
+
+@description('True when the API server has no public endpoint: kubectl goes through `az aks command invoke`.')
+output privateCluster bool = privateCluster

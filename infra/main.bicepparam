@@ -11,11 +11,34 @@ param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'doc-intake')
 param deployerPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
 param deployerPrincipalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'User')
 
-// Two nodes with 4 vCPUs: room for the system pods, Cilium, and two replicas of each service.
-param systemNodeVmSize = readEnvironmentVariable('AKS_NODE_VM_SIZE', 'Standard_D4ds_v5')
+// Two system nodes (system pods and add-ons only) and two "apps" nodes for the services, 2 vCPUs
+// each. A cluster created before the user pool existed has a 4-vCPU system pool whose size cannot
+// change in place: AKS_NODE_VM_SIZE=Standard_D4ds_v5 keeps it.
+param systemNodeVmSize = readEnvironmentVariable('AKS_NODE_VM_SIZE', 'Standard_D2ds_v5')
 param systemNodeCount = int(readEnvironmentVariable('AKS_NODE_COUNT', '2'))
+param userNodeVmSize = readEnvironmentVariable('AKS_USER_NODE_VM_SIZE', 'Standard_D2ds_v5')
+param userNodeCount = int(readEnvironmentVariable('AKS_USER_NODE_COUNT', '2'))
 
-param enableContainerInsights = bool(readEnvironmentVariable('ENABLE_CONTAINER_INSIGHTS', 'false'))
+// The API server answers only these public ranges: the deployer's address, which the deploy
+// scripts and the azd preprovision hook detect into AKS_DEPLOYER_IP_RANGE on every run, plus
+// AKS_AUTHORIZED_IP_RANGES (comma-separated CIDRs: a team's, a CI runner's). Both empty: any address.
+param apiServerAuthorizedIpRanges = filter(
+  split('${readEnvironmentVariable('AKS_DEPLOYER_IP_RANGE', '')},${readEnvironmentVariable('AKS_AUTHORIZED_IP_RANGES', '')}', ','),
+  range => !empty(trim(range))
+)
+param privateCluster = bool(readEnvironmentVariable('AKS_PRIVATE_CLUSTER', 'false'))
+
+// One switch for private endpoints, private DNS and public access off (Premium Service Bus and
+// registry): see infra/README.md for what it costs and which deploy steps then need the VNet.
+param networkIsolation = bool(readEnvironmentVariable('NETWORK_ISOLATION', 'false'))
+
+param enableContainerInsights = bool(readEnvironmentVariable('ENABLE_CONTAINER_INSIGHTS', 'true'))
+param enableAzurePolicy = bool(readEnvironmentVariable('ENABLE_AZURE_POLICY', 'false'))
+param enableDefender = bool(readEnvironmentVariable('ENABLE_DEFENDER', 'false'))
+param enableEncryptionAtHost = bool(readEnvironmentVariable('ENABLE_ENCRYPTION_AT_HOST', 'false'))
+
+// owner/name: creates id-deploy, federated with that repository's "production" environment.
+param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY', '')
 // KEDA add-on + id-keda, for k8s/overlays/aks-keda (scaling the backend on queue depth).
 param enableKedaAutoscaling = bool(readEnvironmentVariable('ENABLE_KEDA_AUTOSCALING', 'false'))
 

@@ -15,12 +15,40 @@ param tags resourceTags
 @description('Kubernetes version; empty takes the region\'s default version.')
 param kubernetesVersion string
 
-@description('VM size of the system node pool, which also runs the two services.')
+@description('VM size of the system node pool (system pods only: it is tainted CriticalAddonsOnly).')
 param systemNodeVmSize string
 
 @description('Node count of the system node pool.')
 @minValue(1)
 param systemNodeCount int
+
+@description('VM size of the user node pool "apps", which runs the two services.')
+param userNodeVmSize string
+
+@description('Node count of the user node pool.')
+@minValue(1)
+param userNodeCount int
+
+@description('Public IP ranges (CIDR) allowed to reach the API server; empty allows any. Ignored for a private cluster.')
+param apiServerAuthorizedIpRanges string[]
+
+@description('API server on a private IP in the VNet only (kubectl through `az aks command invoke` or a machine in the VNet).')
+param privateCluster bool
+
+@description('VNet the templates create (network.bicep, networkIsolation) whose subnet aks-nodes the pools join; empty lets AKS manage its own VNet.')
+param nodeVnetName string
+
+@description('Log Analytics workspace of the diagnostic setting (and of Defender\'s sensor).')
+param logAnalyticsWorkspaceId string
+
+@description('Azure Policy add-on (Gatekeeper): audits or denies pods against the policies assigned to the cluster\'s scope.')
+param enableAzurePolicy bool
+
+@description('Defender for Containers sensor on the nodes; the subscription\'s Containers plan must be on to be billed and to report.')
+param enableDefender bool
+
+@description('Encryption at host for both pools (temp disks and caches); the subscription needs the EncryptionAtHost feature registered.')
+param enableEncryptionAtHost bool
 
 @description('Registry the kubelet pulls the service images from.')
 param registryName string
@@ -42,12 +70,40 @@ param deployerPrincipalType string
 param enableKeda bool = false
 
 var containerInsights = !empty(containerInsightsWorkspaceName)
+var ownVnet = !empty(nodeVnetName)
+var nodeSubnetId = ownVnet ? resourceId('Microsoft.Network/virtualNetworks/subnets', nodeVnetName, 'aks-nodes') : ''
 
 var roles = {
+  // Joins the node subnet and manages the load balancer's frontends in it: what a cluster in a
+  // VNet it did not create needs (https://learn.microsoft.com/azure/aks/configure-azure-cni#prerequisites).
+  networkContributor: '4d97b98b-1d4f-4787-a291-c67834d212e7'
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
   // Kubernetes data actions on every namespace. With local accounts disabled, Azure RBAC is the
   // only way into the API server, and Owner of the resource group carries no Kubernetes data actions.
   aksRbacClusterAdmin: 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'
+}
+
+// In a VNet of ours the control plane needs Network Contributor on the node subnet before it
+// exists, which a system-assigned identity cannot have: it gets a user-assigned one.
+resource controlPlaneIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = if (ownVnet) {
+  name: 'id-${name}-control-plane'
+  location: location
+  tags: tags
+}
+
+resource nodeSubnet 'Microsoft.Network/virtualNetworks/subnets@2025-05-01' existing = if (ownVnet) {
+  name: '${nodeVnetName}/aks-nodes'
+}
+
+resource controlPlaneSubnetRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (ownVnet) {
+  scope: nodeSubnet
+  name: guid(nodeSubnetId, name, roles.networkContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.networkContributor)
+    principalId: controlPlaneIdentity!.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'AKS control plane joins the node subnet'
+  }
 }
 
 resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
@@ -59,9 +115,17 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
     tier: 'Free'
   }
   // The control plane's own identity (load balancers, disks). Workloads never use it.
-  identity: {
-    type: 'SystemAssigned'
-  }
+  identity: ownVnet
+    ? {
+        type: 'UserAssigned'
+        userAssignedIdentities: {
+          '${controlPlaneIdentity.id}': {}
+        }
+      }
+    : {
+        type: 'SystemAssigned'
+      }
+  dependsOn: [controlPlaneSubnetRole]
   properties: {
     dnsPrefix: name
     kubernetesVersion: empty(kubernetesVersion) ? null : kubernetesVersion
@@ -78,6 +142,21 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
       workloadIdentity: {
         enabled: true
       }
+      // Defender for Containers' sensor (runtime threat detection), reporting to the workspace.
+      defender: enableDefender
+        ? {
+            logAnalyticsWorkspaceResourceId: logAnalyticsWorkspaceId
+            securityMonitoring: {
+              enabled: true
+            }
+          }
+        : null
+    }
+    // Who may reach the API server. By default (the deploy scripts and azd) the deployer's public
+    // IP only, detected at deployment; a private cluster has no public endpoint at all.
+    apiServerAccessProfile: {
+      enablePrivateCluster: privateCluster
+      authorizedIPRanges: privateCluster ? [] : apiServerAuthorizedIpRanges
     }
     // Managed Entra integration with Azure RBAC for Kubernetes authorization, and no local
     // (certificate) accounts: `az aks get-credentials --admin` is refused, every kubectl call is an
@@ -102,6 +181,9 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
       loadBalancerSku: 'standard'
       outboundType: 'loadBalancer'
     }
+    // System pods on their own pool (tainted CriticalAddonsOnly, which only system pods and the
+    // add-ons tolerate), the apps on "apps": a busy or compromised app pod does not share a node
+    // with CoreDNS, Cilium's operator or konnectivity.
     agentPoolProfiles: [
       {
         name: 'system'
@@ -112,6 +194,24 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
         osSKU: 'AzureLinux'
         type: 'VirtualMachineScaleSets'
         maxPods: 110
+        vnetSubnetID: ownVnet ? nodeSubnetId : null
+        enableEncryptionAtHost: enableEncryptionAtHost
+        nodeTaints: ['CriticalAddonsOnly=true:NoSchedule']
+        upgradeSettings: {
+          maxSurge: '33%'
+        }
+      }
+      {
+        name: 'apps'
+        mode: 'User'
+        count: userNodeCount
+        vmSize: userNodeVmSize
+        osType: 'Linux'
+        osSKU: 'AzureLinux'
+        type: 'VirtualMachineScaleSets'
+        maxPods: 110
+        vnetSubnetID: ownVnet ? nodeSubnetId : null
+        enableEncryptionAtHost: enableEncryptionAtHost
         upgradeSettings: {
           maxSurge: '33%'
         }
@@ -138,19 +238,35 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
       upgradeChannel: 'patch'
       nodeOSUpgradeChannel: 'NodeImage'
     }
-    addonProfiles: !containerInsights
-      ? {}
-      : {
-          // Container Insights, sending with the add-on's managed identity (useAADAuth) because
-          // the workspace has local (shared key) auth disabled.
-          omsagent: {
-            enabled: true
-            config: {
-              logAnalyticsWorkspaceResourceID: workspace.id
-              useAADAuth: 'true'
-            }
+    addonProfiles: union(
+      {
+        // The Secrets Store CSI driver with the Key Vault provider: how the application routing
+        // add-on fetches the Ingress certificate from Key Vault (with its own identity).
+        azureKeyvaultSecretsProvider: {
+          enabled: true
+          config: {
+            enableSecretRotation: 'true'
+            rotationPollInterval: '2m'
           }
         }
+        azurepolicy: {
+          enabled: enableAzurePolicy
+        }
+      },
+      !containerInsights
+        ? {}
+        : {
+            // Container Insights, sending with the add-on's managed identity (useAADAuth) because
+            // the workspace has local (shared key) auth disabled.
+            omsagent: {
+              enabled: true
+              config: {
+                logAnalyticsWorkspaceResourceID: workspace.id
+                useAADAuth: 'true'
+              }
+            }
+          }
+    )
   }
 }
 
@@ -199,6 +315,26 @@ resource containerInsightsAssociation 'Microsoft.Insights/dataCollectionRuleAsso
     description: 'Container Insights for this cluster'
   }
 }
+
+// The API server's audit of every write and of each read of a Secret or ConfigMap (kube-audit-admin:
+// kube-audit less the get/list noise), and guard: Entra ID and Azure RBAC decisions on kubectl.
+#disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: cluster
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    // Resource-specific tables (AKSAudit, AKSAuditAdmin, AKSControlPlane): cheaper to query.
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      { category: 'kube-audit-admin', enabled: true }
+      { category: 'guard', enabled: true }
+    ]
+  }
+}
+
+@description('Object id of the application routing add-on\'s identity: it reads the Ingress certificate from Key Vault.')
+output webAppRoutingPrincipalId string = cluster.properties.ingressProfile.webAppRouting.identity.objectId
 
 @description('Cluster name, for az aks get-credentials.')
 output name string = cluster.name

@@ -14,6 +14,12 @@ param location string
 @description('Tags for every resource.')
 param tags resourceTags
 
+@description('Public network access off (networkIsolation): reachable only through its private endpoint.')
+param isolated bool
+
+@description('Log Analytics workspace of the diagnostic setting.')
+param logAnalyticsWorkspaceId string
+
 @description('Database the backend writes records to.')
 param databaseName string
 
@@ -50,7 +56,16 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
     // Databases and containers change through Azure Resource Manager only, never with a key.
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: isolated ? 'Disabled' : 'Enabled'
+    // Point-in-time restore to any second of the last 7 days. Continuous7Days has no backup
+    // storage charge (Continuous30Days is billed per GB); a restore is billed per GB restored.
+    // Periodic to continuous is a one-way change.
+    backupPolicy: {
+      type: 'Continuous'
+      continuousModeProperties: {
+        tier: 'Continuous7Days'
+      }
+    }
   }
 }
 
@@ -79,6 +94,20 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
     }
   }
 }
+
+
+// Data-plane and control-plane requests (with the Entra principal of each), in resource-specific tables.
+#disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+@description('Account id, for its private endpoint.')
+output id string = account.id
 
 @description('Document endpoint (https://<name>.documents.azure.com:443/): AZURE_COSMOS_ENDPOINT.')
 output endpoint string = account.properties.documentEndpoint

@@ -21,6 +21,19 @@ param secretValues {
   *: string
 }
 
+@description('Public network access off (networkIsolation): reachable only through its private endpoint.')
+param isolated bool
+
+@description('Log Analytics workspace of the diagnostic setting.')
+param logAnalyticsWorkspaceId string
+
+@description('Object id of whoever deploys (deployerPrincipalId): gets Key Vault Certificates Officer to create the Ingress certificate; empty grants nothing.')
+param deployerPrincipalId string
+
+@description('Principal type of the deployer.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param deployerPrincipalType string
+
 @description('False leaves existing secrets untouched: every write is a new secret version, i.e. a key rotation.')
 param writeSecrets bool
 
@@ -38,14 +51,19 @@ resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
     // unlike access policies can be scoped below the vault.
     enableRbacAuthorization: true
     enableSoftDelete: true
-    softDeleteRetentionInDays: 7
+    // The longest retention Key Vault offers (7-90 days): a deleted vault or secret can be recovered
+    // for 90 days. Fixed at creation: a vault created with 7 keeps 7 (see infra/README.md).
+    softDeleteRetentionInDays: 90
     // Irreversible once on: a deleted vault stays recoverable for the retention period and its
     // name stays reserved (see infra/README.md on `azd down`).
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    // Isolated: nothing reaches the data plane but the private endpoint (the firewall's Deny plus
+    // public access off; trusted Azure services are not let through either). Not isolated: the
+    // data plane is public and every request still needs an Entra token and an RBAC role.
+    publicNetworkAccess: isolated ? 'Disabled' : 'Enabled'
     networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      bypass: isolated ? 'None' : 'AzureServices'
+      defaultAction: isolated ? 'Deny' : 'Allow'
     }
   }
 }
@@ -63,6 +81,42 @@ resource secrets 'Microsoft.KeyVault/vaults/secrets@2026-05-15' = [
     }
   }
 ]
+
+
+// AuditEvent (every data-plane request: who read which secret) and policy evaluations, to the workspace.
+#disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+// The deployer creates the Ingress TLS certificate (scripts/deploy-app.sh, a self-signed one when
+// none exists) and then grants the application routing add-on's identity Key Vault Secrets User on
+// that certificate's secret only: the add-on reads a certificate's private key as the secret of
+// the same name. That grant is the script's, not this template's, because a role assignment
+// cannot be scoped to a secret that does not exist yet, and certificates are created through the
+// data plane only. Certificates Officer manages certificates, not the app's two secrets' values.
+var roles = {
+  keyVaultCertificatesOfficer: 'a4417e6f-fecd-4de8-b567-7b0420556985'
+}
+
+resource deployerCertificatesOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  scope: vault
+  name: guid(vault.id, deployerPrincipalId, roles.keyVaultCertificatesOfficer)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCertificatesOfficer)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    description: 'Deployer creates the Ingress TLS certificate'
+  }
+}
+
+@description('Vault id, for its private endpoint.')
+output id string = vault.id
 
 @description('Vault name, for the deploy scripts (do the secrets exist yet?).')
 output name string = vault.name

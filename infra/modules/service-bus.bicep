@@ -14,6 +14,12 @@ param location string
 @description('Tags for every resource.')
 param tags resourceTags
 
+@description('Public network access off (networkIsolation): reachable only through its private endpoint.')
+param isolated bool
+
+@description('Log Analytics workspace of the diagnostic setting.')
+param logAnalyticsWorkspaceId string
+
 @description('The queue the frontend sends document.uploaded to and the backend receives from.')
 param queueName string
 
@@ -26,16 +32,23 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: name
   location: location
   tags: tags
-  sku: {
-    // Standard: Basic has no duplicate detection or transactions, which a forked app may want.
-    name: 'Standard'
-    tier: 'Standard'
-  }
+  // Standard: Basic has no duplicate detection or transactions, which a forked app may want.
+  // Isolated: Premium, the only tier with private endpoints (one messaging unit).
+  sku: isolated
+    ? {
+        name: 'Premium'
+        tier: 'Premium'
+        capacity: 1
+      }
+    : {
+        name: 'Standard'
+        tier: 'Standard'
+      }
   properties: {
     // SAS keys (RootManageSharedAccessKey and any other) are rejected: Entra tokens only.
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: isolated ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -54,6 +67,21 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
     enablePartitioning: false
   }
 }
+
+
+// Operational logs (entity management), and on Premium runtime audit and network filtering logs.
+#disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+@description('Namespace id, for its private endpoint.')
+output id string = namespace.id
 
 // serviceBusEndpoint is https://<name>.servicebus.windows.net:443/; the SDK wants the bare host,
 // taken from the endpoint rather than typed, so other clouds work too.

@@ -14,6 +14,17 @@ param location string
 @description('Tags for every resource.')
 param tags resourceTags
 
+@description('Public network access off (networkIsolation): reachable only through its private endpoint.')
+param isolated bool
+
+@description('Log Analytics workspace of the diagnostic setting.')
+param logAnalyticsWorkspaceId string
+
+@description('Days a deleted blob, blob version or container stays recoverable.')
+@minValue(1)
+@maxValue(365)
+param deleteRetentionDays int
+
 @description('The container the frontend writes uploads to and the backend reads them from.')
 param uploadsContainerName string
 
@@ -35,14 +46,33 @@ resource account 'Microsoft.Storage/storageAccounts@2026-06-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: isolated ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      bypass: 'None'
+      defaultAction: isolated ? 'Deny' : 'Allow'
+    }
     accessTier: 'Hot'
   }
 }
 
+// Recovery: a deleted blob or container comes back within deleteRetentionDays, and every write
+// keeps the previous content as a version. Together with the frontend's role (Storage Blob Data
+// Contributor, which has no deleteBlobVersion or permanentDelete action, and a condition in
+// workload-role-assignments.bicep) no workload identity can destroy an upload for good.
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
   parent: account
   name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    deleteRetentionPolicy: {
+      enabled: true
+      days: deleteRetentionDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: deleteRetentionDays
+    }
+  }
 }
 
 resource uploads 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {
@@ -52,6 +82,21 @@ resource uploads 'Microsoft.Storage/storageAccounts/blobServices/containers@2026
     publicAccess: 'None'
   }
 }
+
+
+// StorageRead, StorageWrite and StorageDelete of the blob service: who touched which upload.
+#disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+@description('Account id, for its private endpoint.')
+output id string = account.id
 
 @description('Blob endpoint (https://<name>.blob.core.windows.net/): AZURE_STORAGE_BLOB_ENDPOINT.')
 output blobEndpoint string = account.properties.primaryEndpoints.blob

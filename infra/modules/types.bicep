@@ -142,3 +142,13 @@ type createdIdentity = {
   clientId: string
   principalId: string
 }
+
+@export()
+@description('The private DNS zone of each data plane\'s private endpoints (network.bicep).')
+type privateDnsZoneIds = {
+  keyVault: string
+  blob: string
+  cosmos: string
+  serviceBus: string
+  registry: string
+}

@@ -60,6 +60,30 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   }
 ]
 
+// A condition (Azure ABAC) on every storage role that can delete blobs (of the built-in data roles
+// in identities.json, Storage Blob Data Contributor: the frontend's, which discards an upload it
+// will not announce). Deleting a blob is allowed only for its current version, never a version or
+// snapshot named in the request. With versioning on (storage.bicep) that delete turns the current
+// version into a previous one, and the role has neither deleteBlobVersion nor permanentDelete: the
+// frontend can hide an upload but never destroy one. ABAC sees neither who wrote a blob nor when,
+// so "only what it just uploaded" cannot be said more narrowly without a blob index tag written at
+// upload. A custom role without blobs/delete instead would break that discard, and it needs
+// roleDefinitions/write at subscription scope and a tenant-unique name, and the local cloud
+// enforces the built-in roles only.
+// https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes#delete-a-blob
+var blobDeletingRoles = ['ba92f5b4-2d11-453d-a403-e96b0029c9fe'] // Storage Blob Data Contributor
+var currentVersionDeleteOnly = '''(
+ (
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})
+ )
+ OR
+ (
+  NOT Exists @Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:versionId]
+  AND
+  NOT Exists @Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:snapshot]
+ )
+)'''
+
 resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (a, i) in storageAssignments: {
     scope: containers[i]
@@ -70,6 +94,8 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
       // Skips the directory lookup that fails for a principal created seconds ago.
       principalType: 'ServicePrincipal'
       description: '${a.service}: ${a.role} on container ${a.scope.container}'
+      condition: contains(blobDeletingRoles, a.roleDefinitionId) ? currentVersionDeleteOnly : null
+      conditionVersion: contains(blobDeletingRoles, a.roleDefinitionId) ? '2.0' : null
     }
   }
 ]

@@ -14,7 +14,7 @@ afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force
 describe.skipIf(skipBicepTests)('bicep build and bicep lint over infra/', () => {
   it('build every .bicep and .bicepparam file with zero errors and zero warnings', async () => {
     expect(await checkInfra(infraDir, scratch())).toEqual([]);
-  });
+  }, 180_000); // a dozen bicep processes at once, on a shared 2-core machine
 
   it('fail on a broken file: a linter warning, a type error, a bad parameter value', async () => {
     const copy = scratch();
@@ -31,7 +31,7 @@ describe.skipIf(skipBicepTests)('bicep build and bicep lint over infra/', () => 
     expect(findings).toMatch(/modules\/broken\.bicep:1 Warning no-unused-params/);
     expect(findings).toMatch(/modules\/broken\.bicep:3 Error BCP\d+/);
     expect(findings).toMatch(/broken\.bicepparam:4 Error BCP\d+/);
-  });
+  }, 180_000);
 });
 
 describe('the linter configuration (infra/bicepconfig.json)', () => {

@@ -70,6 +70,14 @@ const noOwnCredential = new Set([
   'Microsoft.KeyVault/vaults/secrets',
   'Microsoft.Insights/dataCollectionRules',
   'Microsoft.Insights/dataCollectionRuleAssociations',
+  // Where logs go, and the isolated network: no data plane of their own to authenticate to.
+  'Microsoft.Insights/diagnosticSettings',
+  'Microsoft.Network/virtualNetworks',
+  'Microsoft.Network/networkSecurityGroups',
+  'Microsoft.Network/privateDnsZones',
+  'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
+  'Microsoft.Network/privateEndpoints',
+  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
 ]);
 
 describe.skipIf(skipBicepTests)('no keys: local auth off, no key or secret in the template', () => {

@@ -8,6 +8,7 @@ import {
   identityResource,
   resourceTypes as types,
   roleAssignmentProblems,
+  workloadCredentials,
 } from './support/identity-checks.js';
 import {
   everythingOn,
@@ -91,21 +92,28 @@ describe.skipIf(skipBicepTests)('identities and role assignments in the compiled
     expect(roleAssignmentProblems(wrong, infra.identities).join('\n')).toContain(owner);
   });
 
-  it('give no one else a role but the kubelet (AcrPull on the registry) and the deployer (cluster admin)', () => {
+  it('give no one else a role but the kubelet, the deployer, the control plane and the deploy identity', () => {
     const principal = (r: { properties: ArmObject }) => show(r.properties.principalId ?? null);
     const workload = new Set(
       infra.identities.identities.map((identity) =>
         show(runtimeReference(identityResource(infra.deployment, identity).id, 'principalId')),
       ),
     );
+    const group =
+      '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-doc-intake';
     const others = created(infra.deployment, types.roleAssignment)
       .filter((r) => !workload.has(principal(r)))
       .map((r) => ({
         principal: principal(r),
         role: String(r.properties.roleDefinitionId).split('/').pop(),
-        scope: r.scope,
+        // No scope: the resource group the deployment targets.
+        scope: r.scope ?? group,
       }));
     const cluster = single(infra.deployment, types.cluster).id;
+    const deployer = `'${String(everythingOn.deployerPrincipalId)}'`;
+    const identityId = (name: string) =>
+      created(infra.deployment, types.identity).find((r) => r.name === name)!.id;
+    const deployIdentity = show(runtimeReference(identityId('id-deploy'), 'principalId'));
     expect(others).toEqual(
       expect.arrayContaining([
         {
@@ -114,13 +122,28 @@ describe.skipIf(skipBicepTests)('identities and role assignments in the compiled
           scope: single(infra.deployment, 'Microsoft.ContainerRegistry/registries').id,
         },
         {
-          principal: `'${String(everythingOn.deployerPrincipalId)}'`,
+          principal: deployer,
           role: 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b', // Azure Kubernetes Service RBAC Cluster Admin
           scope: cluster,
         },
+        {
+          principal: deployer,
+          role: 'a4417e6f-fecd-4de8-b567-7b0420556985', // Key Vault Certificates Officer
+          scope: single(infra.deployment, types.keyVault).id,
+        },
+        {
+          principal: show(runtimeReference(identityId('id-aks-test-control-plane'), 'principalId')),
+          role: '4d97b98b-1d4f-4787-a291-c67834d212e7', // Network Contributor
+          scope: `${single(infra.deployment, 'Microsoft.Network/virtualNetworks').id}/subnets/aks-nodes`,
+        },
+        ...infra.file.deployIdentities![0]!.roleAssignments.map((a) => ({
+          principal: deployIdentity,
+          role: a.roleDefinitionId,
+          scope: group,
+        })),
       ]),
     );
-    expect(others).toHaveLength(2);
+    expect(others).toHaveLength(7);
   });
 });
 
@@ -138,9 +161,7 @@ describe.skipIf(skipBicepTests)('federated identity credentials in the compiled 
   });
 
   it('match the subjects to the service accounts of identities.json', () => {
-    const subjects = created(infra.deployment, types.federatedCredential).map(
-      (c) => c.properties.subject,
-    );
+    const subjects = workloadCredentials(infra.deployment).map((c) => c.properties.subject);
     expect(subjects.sort()).toEqual(
       infra.identities.identities
         .map((i) => `system:serviceaccount:${i.serviceAccount.namespace}:${i.serviceAccount.name}`)

@@ -394,6 +394,11 @@ const functions: Record<string, ArmFunction> = {
     tenantId: scope.deployment.tenantId,
   }),
   tenant: (_args, scope) => ({ tenantId: scope.deployment.tenantId }),
+  // The public cloud's values of what the templates read.
+  environment: () => ({
+    name: 'AzureCloud',
+    suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net' },
+  }),
   resourceid: (args, scope) => {
     const { before, type, names } = typeAndNames(args, 'resourceId');
     const subscription = before.length === 2 ? before[0]! : scope.deployment.subscriptionId;
@@ -427,6 +432,10 @@ const functions: Record<string, ArmFunction> = {
       : args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(''),
   replace: ([text, from, to]) =>
     str(text, 'replace').split(str(from, 'replace')).join(str(to, 'replace')),
+  join: ([array, separator]) =>
+    arr(array, 'join')
+      .map((item) => str(item, 'join'))
+      .join(str(separator, 'join')),
   split: ([text, separator]) => str(text, 'split').split(str(separator, 'split')),
   tolower: ([text]) => str(text, 'toLower').toLowerCase(),
   toupper: ([text]) => str(text, 'toUpper').toUpperCase(),

@@ -1,4 +1,9 @@
-import type { IdentitiesFile, RoleAssignment, ServiceIdentity } from '@wi/local-azure';
+import {
+  GITHUB_ACTIONS_ISSUER,
+  type IdentitiesFile,
+  type RoleAssignment,
+  type ServiceIdentity,
+} from '@wi/local-azure';
 import { type ArmValue, isObject, show } from './arm-expression.js';
 import { created, type DeploymentResult, runtimeReference, single } from './arm-deployment.js';
 
@@ -25,6 +30,13 @@ export { types as resourceTypes };
 
 const same = (a: ArmValue | undefined, b: ArmValue | undefined) =>
   show(a ?? null) === show(b ?? null);
+
+/** Federated credentials of Kubernetes workloads: all but those trusting GitHub Actions' issuer. */
+export function workloadCredentials(result: DeploymentResult) {
+  return created(result, types.federatedCredential).filter(
+    (c) => c.properties.issuer !== GITHUB_ACTIONS_ISSUER,
+  );
+}
 
 /** The managed identity the deployment creates for a service, by the file's name for it. */
 export function identityResource(result: DeploymentResult, identity: ServiceIdentity) {
@@ -137,7 +149,8 @@ export function federatedCredentialProblems(
   const issuer = show(
     runtimeReference(single(result, types.cluster).id, 'oidcIssuerProfile.issuerURL'),
   );
-  const credentials = created(result, types.federatedCredential);
+  // The workloads' credentials; a deploy identity's (GitHub Actions) are checked in deploy-identity.test.ts.
+  const credentials = workloadCredentials(result);
   for (const identity of file.identities) {
     const uami = identityResource(result, identity);
     const mine = credentials.filter((c) => c.id.startsWith(`${uami.id}/`));

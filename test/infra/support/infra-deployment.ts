@@ -29,7 +29,16 @@ export const everythingOn: ArmObject = {
   enableKedaAutoscaling: true,
   deployerPrincipalId: 'deployer-object-id',
   writeSecrets: true,
+  networkIsolation: true,
+  enableAzurePolicy: true,
+  enableDefender: true,
+  enableEncryptionAtHost: true,
+  githubRepository: 'contoso/doc-intake',
+  apiServerAuthorizedIpRanges: ['203.0.113.7/32'],
 };
+
+/** What `azd up` deploys when nothing is set: every parameter at its default but the required one. */
+export const defaults: ArmObject = { environmentName: 'test' };
 
 /** The parameter of infra/main.bicep that turns each optional feature of identities.json on. */
 const FEATURE_PARAMETERS: Record<IdentityFeature, string> = {
