@@ -63,7 +63,7 @@ param enableEncryptionAtHost bool = false
 @maxValue(365)
 param blobDeleteRetentionDays int = 14
 
-@description('owner/name of the GitHub repository whose deploy workflow signs in as id-deploy (identities.json deployIdentities; azd env GITHUB_REPOSITORY). Empty creates no deploy identity.')
+@description('owner/name of the GitHub repository whose deploy workflow signs in as id-deploy (identities.json deployIdentities; azd env DEPLOY_IDENTITY_REPOSITORY). Empty creates none, and leaves an existing one as it is (incremental deployment): the pipeline runs without it.')
 param githubRepository string = ''
 
 @description('Name of the Ingress TLS certificate in Key Vault (the deploy scripts create a self-signed one when it is missing); the application routing add-on may read it and nothing else.')

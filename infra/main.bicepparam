@@ -22,9 +22,12 @@ param userNodeCount = int(readEnvironmentVariable('AKS_USER_NODE_COUNT', '2'))
 // The API server answers only these public ranges: the deployer's address, which the deploy
 // scripts and the azd preprovision hook detect into AKS_DEPLOYER_IP_RANGE on every run, plus
 // AKS_AUTHORIZED_IP_RANGES (comma-separated CIDRs: a team's, a CI runner's). Both empty: any address.
-param apiServerAuthorizedIpRanges = filter(
-  split('${readEnvironmentVariable('AKS_DEPLOYER_IP_RANGE', '')},${readEnvironmentVariable('AKS_AUTHORIZED_IP_RANGES', '')}', ','),
-  range => !empty(trim(range))
+param apiServerAuthorizedIpRanges = map(
+  filter(
+    split('${readEnvironmentVariable('AKS_DEPLOYER_IP_RANGE', '')},${readEnvironmentVariable('AKS_AUTHORIZED_IP_RANGES', '')}', ','),
+    range => !empty(trim(range))
+  ),
+  range => trim(range)
 )
 param privateCluster = bool(readEnvironmentVariable('AKS_PRIVATE_CLUSTER', 'false'))
 
@@ -37,8 +40,10 @@ param enableAzurePolicy = bool(readEnvironmentVariable('ENABLE_AZURE_POLICY', 'f
 param enableDefender = bool(readEnvironmentVariable('ENABLE_DEFENDER', 'false'))
 param enableEncryptionAtHost = bool(readEnvironmentVariable('ENABLE_ENCRYPTION_AT_HOST', 'false'))
 
-// owner/name: creates id-deploy, federated with that repository's "production" environment.
-param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY', '')
+// owner/name: creates id-deploy, federated with that repository's "production" environment. Not
+// GITHUB_REPOSITORY, which every GitHub Actions job has: the pipeline itself must not redeploy
+// its own identity and roles (its RBAC Administrator may not assign Contributor, by design).
+param githubRepository = readEnvironmentVariable('DEPLOY_IDENTITY_REPOSITORY', '')
 // KEDA add-on + id-keda, for k8s/overlays/aks-keda (scaling the backend on queue depth).
 param enableKedaAutoscaling = bool(readEnvironmentVariable('ENABLE_KEDA_AUTOSCALING', 'false'))
 

@@ -96,10 +96,10 @@ resource links 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01
 ]
 
 @description('Subnet of the cluster\'s node pools.')
-output nodeSubnetId string = vnet.properties.subnets[0].id
+output nodeSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'aks-nodes')
 
 @description('Subnet of the private endpoints.')
-output endpointSubnetId string = vnet.properties.subnets[1].id
+output endpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'private-endpoints')
 
 @description('Virtual network id (the control plane identity joins its node subnet).')
 output id string = vnet.id
