@@ -58,15 +58,17 @@ describe.skipIf(skipKubectlTests)('kubectl kustomize renders every overlay', () 
     expect(text).not.toContain('registry.invalid');
   });
 
-  it('takes images from the env file: registry, name, tag', () => {
+  it('takes images from the env file: registry, name, tag and the digest of the build', () => {
     const aks = overlays.find((overlay) => overlay.overlay === 'aks')!;
     const images = aks.objects
       .filter((object) => object.kind === 'Deployment')
       .map((object) => JSON.stringify(object).match(/"image":"([^"]+)"/)![1]);
     expect(images.sort()).toEqual([
-      'acrfakeexample.azurecr.io/doc-intake-backend:0.0.0-example',
-      'acrfakeexample.azurecr.io/doc-intake-frontend:0.0.0-example',
+      'acrfakeexample.azurecr.io/doc-intake-backend:0.0.0-example@sha256:fa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4e0002',
+      'acrfakeexample.azurecr.io/doc-intake-frontend:0.0.0-example@sha256:fa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4e0001',
     ]);
+    // By digest in AKS: every image reference pins the build (tag@sha256:<64 hex>).
+    for (const image of images) expect(image).toMatch(/:[\w.-]+@sha256:[0-9a-f]{64}$/);
     // A registry with a port (the local one) must not be mistaken for the tag.
     const local = overlays.find((overlay) => overlay.overlay === 'local')!;
     expect(JSON.stringify(local.objects)).toContain('"localhost:5001/doc-intake-frontend:dev"');

@@ -1,0 +1,62 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type RenderedOverlay } from '@wi/wiring';
+import { get, renderOverlays, skipKubectlTests } from './support/k8s.js';
+
+// TLS at the edge and the egress policy, as rendered for AKS (issue 18).
+
+describe.skipIf(skipKubectlTests)('AKS edge and egress', () => {
+  let aks: RenderedOverlay;
+  beforeAll(() => {
+    aks = renderOverlays().find((overlay) => overlay.overlay === 'aks')!;
+  });
+
+  it('serves the frontend over TLS with the Key Vault certificate, redirecting plain HTTP', () => {
+    const ingress = get(aks.objects, 'Ingress', 'frontend') as {
+      metadata: { annotations: Record<string, string> };
+      spec: { ingressClassName: string; tls: { hosts: string[]; secretName: string }[] };
+    };
+    expect(ingress.spec.ingressClassName).toBe('webapprouting.kubernetes.azure.com');
+    expect(ingress.metadata.annotations).toMatchObject({
+      'kubernetes.azure.com/tls-cert-keyvault-uri':
+        'https://kv-fake-example.vault.azure.net/secrets/ingress-tls',
+      'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true',
+    });
+    // The add-on syncs the certificate into keyvault-<ingress name>.
+    expect(ingress.spec.tls).toEqual([
+      { hosts: ['doc-intake.fake-example.invalid'], secretName: 'keyvault-frontend' },
+    ]);
+  });
+
+  it('keeps the frontend on Secure cookies (the default once the edge is HTTPS)', () => {
+    const text = JSON.stringify(get(aks.objects, 'Deployment', 'frontend'));
+    expect(text).not.toMatch(/"name":"COOKIE_SECURE","value":"false"/);
+  });
+
+  it('lets the apps out on 443 and 5671 only, never to IMDS, the wire server or private ranges', () => {
+    const policy = get(aks.objects, 'NetworkPolicy', 'allow-azure') as {
+      spec: {
+        egress: {
+          to: { ipBlock: { cidr: string; except?: string[] } }[];
+          ports: { port: number }[];
+        }[];
+      };
+    };
+    const [internet, endpoints] = policy.spec.egress;
+    expect(internet!.to[0]!.ipBlock).toEqual({
+      cidr: '0.0.0.0/0',
+      except: [
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+        '100.64.0.0/10',
+        '169.254.0.0/16',
+        '168.63.129.16/32',
+      ],
+    });
+    // The private endpoint subnet of networkIsolation (infra/modules/network.bicep).
+    expect(endpoints!.to[0]!.ipBlock).toEqual({ cidr: '10.225.0.0/24' });
+    for (const rule of policy.spec.egress) {
+      expect(rule.ports.map((p) => p.port)).toEqual([443, 5671]);
+    }
+  });
+});
