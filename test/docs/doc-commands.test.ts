@@ -83,9 +83,9 @@ const allowlist: Entry[] = [
   { pattern: /^pnpm check:wiring$/, how: 'run here', test: 'pnpm check:wiring' },
   // docs/forking.md
   {
-    pattern: /^node packages\/local-azure\/dist\/cli\.js schema$/,
+    pattern: /^node packages\/identities\/dist\/cli\.js schema$/,
     how: 'run here',
-    test: 'local-azure schema',
+    test: 'identities schema',
   },
   {
     pattern: /^mkdir -p k8s\/base\/reporter$|^sed 's\/backend\/reporter\/g' k8s\/base\/backend\//,
@@ -274,8 +274,8 @@ describe('the cheap commands, run', () => {
     },
   );
 
-  it('node packages/local-azure/dist/cli.js schema: prints infra/identities.schema.json', () => {
-    const printed = JSON.parse(sh(documented('local-azure schema'))) as unknown;
+  it('node packages/identities/dist/cli.js schema: prints infra/identities.schema.json', () => {
+    const printed = JSON.parse(sh(documented('identities schema'))) as unknown;
     const committed = JSON.parse(
       readFileSync(join(repoRoot, 'infra', 'identities.schema.json'), 'utf8'),
     ) as unknown;

@@ -58,8 +58,11 @@ const reporter = JSON.parse(snippet(guide, 'reporter-identity')) as ServiceIdent
 function withReporter(): { json: Record<string, unknown>; file: IdentitiesFile } {
   const json = JSON.parse(readFileSync(realIdentitiesFile, 'utf8')) as {
     identities: unknown[];
+    resources: { keyVault: { secrets: string[] } };
   };
   json.identities.push(reporter);
+  // "declare it too": the guide's sentence after the snippet.
+  json.resources.keyVault.secrets.push('reporter-api-key');
   return { json, file: parseIdentities(json, 'identities.json (copy)') };
 }
 
@@ -74,8 +77,6 @@ describe('step 1: the identities file alone gives the local cloud a third identi
     const file = join(work, 'identities.json');
     writeFileSync(file, JSON.stringify(identitiesJson, null, 2));
     cloud = await startLocalCloud({ identitiesFile: file });
-    // `pnpm dev` creates the secrets of LOCAL_RESOURCES (step 4 of the guide adds it there).
-    await cloud.keyVault.ensureSecret('reporter-api-key', () => 'reporter-test-value');
   });
   afterAll(async () => cloud?.stop());
 
@@ -104,8 +105,10 @@ describe('step 1: the identities file alone gives the local cloud a third identi
 
     // Key Vault Secrets User on its own secret only.
     const secrets = new SecretClient(env.AZURE_KEYVAULT_URL!, credential);
+    // The local cloud created it, with a random value, because the declaration lists it.
     await expect(secrets.getSecret('reporter-api-key')).resolves.toMatchObject({
-      value: 'reporter-test-value',
+      name: 'reporter-api-key',
+      value: expect.stringMatching(/^[\w-]{43}$/),
     });
     await expect(secrets.getSecret('backend-signing-key')).rejects.toMatchObject({
       statusCode: 403,

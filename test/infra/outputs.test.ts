@@ -1,4 +1,3 @@
-import { LOCAL_RESOURCES } from '@wi/local-azure';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ArmObject, show } from './support/arm-expression.js';
 import { created, runtimeReference, single } from './support/arm-deployment.js';
@@ -30,6 +29,17 @@ describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
   beforeAll(async () => {
     infra = await infraUnderTest();
   });
+  /** The declaration's one container, queue, database and Cosmos DB container. */
+  const declared = () => {
+    const { storage, serviceBus, cosmos } = infra.identities.resources;
+    const database = cosmos.databases[0]!;
+    return {
+      container: storage.containers[0]!,
+      queue: serviceBus.queues[0]!,
+      database,
+      cosmosContainer: database.containers[0]!,
+    };
+  };
 
   it('give the overlay every value it needs, under the agreed names, from the resources themselves', () => {
     const outputs = infra.deployment.outputs;
@@ -52,10 +62,10 @@ describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
       cosmosEndpoint: ref(types.cosmos, 'documentEndpoint'),
       acrLoginServer: ref('Microsoft.ContainerRegistry/registries', 'loginServer'),
       oidcIssuerUrl: ref(types.cluster, 'oidcIssuerProfile.issuerURL'),
-      uploadsContainer: `'${LOCAL_RESOURCES.uploadsContainer}'`,
-      documentsQueue: `'${LOCAL_RESOURCES.documentsQueue}'`,
-      cosmosDatabase: `'${LOCAL_RESOURCES.cosmosDatabase}'`,
-      cosmosContainer: `'${LOCAL_RESOURCES.cosmosContainer}'`,
+      uploadsContainer: `'${declared().container}'`,
+      documentsQueue: `'${declared().queue.name}'`,
+      cosmosDatabase: `'${declared().database.name}'`,
+      cosmosContainer: `'${declared().cosmosContainer.name}'`,
       namespace: `'${infra.identities.namespace}'`,
       applicationInsightsConnectionString: ref(types.applicationInsights, 'ConnectionString'),
     });
@@ -72,30 +82,37 @@ describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
     );
   });
 
-  it('create the names and settings the services and the local cloud use', () => {
+  it('create the names and settings the declaration lists (and the local cloud creates)', () => {
+    const {
+      container,
+      queue: declaredQueue,
+      database,
+      cosmosContainer: declaredCosmos,
+    } = declared();
     const queue = single(infra.deployment, 'Microsoft.ServiceBus/namespaces/queues');
-    expect(queue.name.split('/')[1]).toBe(LOCAL_RESOURCES.documentsQueue);
+    expect(queue.name.split('/')[1]).toBe(declaredQueue.name);
     expect(queue.properties).toMatchObject({
-      maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount,
+      maxDeliveryCount: declaredQueue.maxDeliveryCount,
+
       deadLetteringOnMessageExpiration: true,
     });
     const blobContainer = single(
       infra.deployment,
       'Microsoft.Storage/storageAccounts/blobServices/containers',
     );
-    expect(blobContainer.name.split('/')[2]).toBe(LOCAL_RESOURCES.uploadsContainer);
+    expect(isoSeconds(String(queue.properties.lockDuration))).toBe(
+      declaredQueue.lockDurationSeconds,
+    );
+    expect(blobContainer.name.split('/')[2]).toBe(container);
     expect(blobContainer.properties.publicAccess).toBe('None');
 
     const cosmosContainer = single(
       infra.deployment,
       'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
     );
-    expect(cosmosContainer.name.split('/').slice(1)).toEqual([
-      LOCAL_RESOURCES.cosmosDatabase,
-      LOCAL_RESOURCES.cosmosContainer,
-    ]);
+    expect(cosmosContainer.name.split('/').slice(1)).toEqual([database.name, declaredCosmos.name]);
     expect((cosmosContainer.properties.resource as ArmObject).partitionKey).toMatchObject({
-      paths: [LOCAL_RESOURCES.cosmosPartitionKey],
+      paths: [declaredCosmos.partitionKeyPath],
     });
     expect(single(infra.deployment, types.cosmos).properties.capabilities).toEqual([
       { name: 'EnableServerless' },
@@ -104,6 +121,13 @@ describe.skipIf(skipBicepTests)('outputs and resource settings', () => {
     const secrets = created(infra.deployment, 'Microsoft.KeyVault/vaults/secrets').map(
       (s) => s.name.split('/')[1],
     );
-    expect(secrets.sort()).toEqual([...LOCAL_RESOURCES.secrets].sort());
+    expect(secrets.sort()).toEqual([...infra.identities.resources.keyVault.secrets].sort());
   });
 });
+
+/** Seconds of an ISO 8601 duration of minutes and seconds (Service Bus's lockDuration). */
+function isoSeconds(duration: string): number {
+  const match = /^PT(?:(\d+)M)?(?:(\d+)S)?$/.exec(duration);
+  if (!match) throw new Error(`not a PTnMnS duration: ${duration}`);
+  return Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0);
+}

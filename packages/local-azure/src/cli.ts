@@ -2,12 +2,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { identitiesJsonSchema } from './identities/identities-file.js';
 import { LocalCloud } from './local-cloud.js';
 
 const usage = `Usage: local-azure start [--state-dir DIR] [--identities FILE] [--verbose]
                          [--service-account-token-lifetime SECONDS] [--access-token-lifetime SECONDS]
-       local-azure schema    prints the JSON Schema of the identities file
 
 Starts the local cloud (OIDC issuer, Entra token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)
 and writes, per service in the identities file, DIR/env/<service>.env with the variables the AKS
@@ -41,10 +39,6 @@ async function main(): Promise<void> {
       help: { type: 'boolean', default: false },
     },
   });
-  if (positionals[0] === 'schema') {
-    process.stdout.write(`${JSON.stringify(identitiesJsonSchema(), null, 2)}\n`);
-    return;
-  }
   if (values.help || positionals[0] !== 'start') {
     console.log(usage);
     process.exit(values.help ? 0 : 64);

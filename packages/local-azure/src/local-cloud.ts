@@ -10,19 +10,6 @@ import { ensureLocalCa } from './tls/local-ca.js';
 import { serviceApiEnv } from './sts/service-api-env.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 
-/** The resources infra/main.bicep creates in Azure; the local cloud creates the same. */
-export const LOCAL_RESOURCES = {
-  vaultName: 'kv-intake',
-  uploadsContainer: 'uploads',
-  documentsQueue: 'documents',
-  /** Same as the queue's maxDeliveryCount in Bicep: a poison message is dead-lettered after 5 tries. */
-  maxDeliveryCount: 5,
-  cosmosDatabase: 'intake',
-  cosmosContainer: 'documents',
-  cosmosPartitionKey: '/id',
-  secrets: ['frontend-session-key', 'backend-signing-key'],
-} as const;
-
 const SERVICE_BUS_SEND = 'Microsoft.ServiceBus/namespaces/queues/send/action';
 const SERVICE_BUS_RECEIVE = 'Microsoft.ServiceBus/namespaces/queues/receive/action';
 
@@ -63,7 +50,7 @@ export interface LocalCloudOptions {
   serviceAccountTokenLifetimeSeconds?: number;
   /** Access tokens' lifetime; 3600 s (Entra's are 60–90 min for workload identities). */
   accessTokenLifetimeSeconds?: number;
-  /** The documents queue's lock duration; 60 s as in Bicep. Fault tests shorten it. */
+  /** Overrides every queue's lock duration (the declaration's); fault tests shorten it. */
   queueLockDurationMs?: number;
   log?: (event: Record<string, unknown>) => void;
 }
@@ -98,6 +85,8 @@ export class LocalCloud {
     // or roles, as in Azure with the feature off.
     const file = await loadIdentities(options.identitiesFile);
     const identities = identitiesWith(file);
+    // Exactly the resources the declaration lists: the local cloud knows no app of its own.
+    const { resources } = file;
     for (const skipped of file.identities.filter((i) => !identities.identities.includes(i))) {
       log({
         event: 'identity-skipped',
@@ -141,7 +130,7 @@ export class LocalCloud {
     const keyVault = new KeyVaultEmulator({
       ...common,
       port: ports.keyVault,
-      vaultName: LOCAL_RESOURCES.vaultName,
+      vaultName: resources.keyVault.localName,
       stateDir: persistDir,
       authorize: (claims, action, secret) => rbac.check(claims, 'keyVault', action, { secret }),
     });
@@ -169,13 +158,11 @@ export class LocalCloud {
           action === 'send' ? SERVICE_BUS_SEND : SERVICE_BUS_RECEIVE,
           { queue },
         ),
-      queues: [
-        {
-          name: LOCAL_RESOURCES.documentsQueue,
-          maxDeliveryCount: LOCAL_RESOURCES.maxDeliveryCount,
-          lockDurationMs: options.queueLockDurationMs ?? 60_000,
-        },
-      ],
+      queues: resources.serviceBus.queues.map((queue) => ({
+        name: queue.name,
+        maxDeliveryCount: queue.maxDeliveryCount,
+        lockDurationMs: options.queueLockDurationMs ?? queue.lockDurationSeconds * 1000,
+      })),
     });
     const started = await Promise.all([
       keyVault.start(),
@@ -188,16 +175,16 @@ export class LocalCloud {
     // in Azure), known once the emulator listens.
     sts.addResource(cosmos.endpoint);
 
-    for (const name of LOCAL_RESOURCES.secrets) {
+    for (const name of resources.keyVault.secrets) {
       await keyVault.ensureSecret(name, () => randomBytes(32).toString('base64url'));
     }
-    await blob.ensureContainer(LOCAL_RESOURCES.uploadsContainer);
-    await cosmos.ensureDatabase(LOCAL_RESOURCES.cosmosDatabase);
-    await cosmos.ensureContainer(
-      LOCAL_RESOURCES.cosmosDatabase,
-      LOCAL_RESOURCES.cosmosContainer,
-      LOCAL_RESOURCES.cosmosPartitionKey,
-    );
+    for (const container of resources.storage.containers) await blob.ensureContainer(container);
+    for (const database of resources.cosmos.databases) {
+      await cosmos.ensureDatabase(database.name);
+      for (const container of database.containers) {
+        await cosmos.ensureContainer(database.name, container.name, container.partitionKeyPath);
+      }
+    }
 
     return new LocalCloud(
       identities,

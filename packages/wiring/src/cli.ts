@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type IdentitiesFile, loadIdentities } from '@wi/local-azure';
+import { type IdentitiesFile, loadIdentities } from '@wi/identities';
 import { formatLinks } from './format.js';
 import {
   KEDA_ENV_EXAMPLE,

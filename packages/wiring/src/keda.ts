@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IdentityFeature, ServiceIdentity } from '@wi/local-azure';
+import type { IdentityFeature, ServiceIdentity } from '@wi/identities';
 import { readEnvFile } from './env-file.js';
 import { type Kubectl, kustomize } from './kubectl.js';
 import { type KubernetesObject, describe, findObject } from './manifests.js';

@@ -3,7 +3,7 @@ import {
   type IdentityFeature,
   type ServiceIdentity,
   identitiesWith,
-} from '@wi/local-azure';
+} from '@wi/identities';
 import {
   isKedaOperatorIdentity,
   kedaAutoscalerFailure,

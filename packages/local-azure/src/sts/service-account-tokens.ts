@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ServiceIdentity } from '../identities/index.js';
+import { type ServiceIdentity, TOKEN_EXCHANGE_AUDIENCE } from '../identities/index.js';
 import { signJwt, type JwtClaims, type SigningKey } from '../tokens/jwt.js';
 
 /** The file name the workload identity webhook mounts the projected token as. */
 export const TOKEN_FILE_NAME = 'azure-identity-token';
-export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 const WALL_CLOCK_CHECK_MS = 1000;
 
 export interface ServiceAccountTokenOverrides {

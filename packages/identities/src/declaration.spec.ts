@@ -7,10 +7,10 @@ import {
   localClientId,
   localPrincipalId,
   parseIdentities,
-} from './identities-file.js';
+} from './index.js';
 
 const committed = JSON.parse(
-  await readFile(new URL('../../../../infra/identities.json', import.meta.url), 'utf8'),
+  await readFile(new URL('../../../infra/identities.json', import.meta.url), 'utf8'),
 ) as {
   identities: Array<Record<string, unknown> & { federatedCredential: Record<string, unknown> }>;
   deployIdentities: Array<
@@ -114,9 +114,9 @@ describe('local ids', () => {
 });
 
 describe('infra/identities.schema.json', () => {
-  it('is the schema the loader enforces (regenerate: pnpm local-azure schema > infra/identities.schema.json)', async () => {
+  it('is the schema the loader enforces (regenerate: pnpm identities schema > infra/identities.schema.json)', async () => {
     const schemaFile = JSON.parse(
-      await readFile(new URL('../../../../infra/identities.schema.json', import.meta.url), 'utf8'),
+      await readFile(new URL('../../../infra/identities.schema.json', import.meta.url), 'utf8'),
     ) as unknown;
     expect(schemaFile).toEqual(identitiesJsonSchema());
   });

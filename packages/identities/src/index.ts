@@ -1,0 +1,4 @@
+export * from './vocabulary.js';
+export * from './declaration.js';
+export * from './local-ids.js';
+export * from './used-resources.js';
