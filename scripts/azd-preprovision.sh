@@ -13,3 +13,14 @@ if [ "${WRITE_SECRETS:-}" = true ] && [ "$setting" = false ]; then
 fi
 echo "==> Key Vault secrets will be written: $setting"
 azd env set WRITE_SECRETS "$setting"
+
+# The AKS API server's authorized range: this machine's public address, detected on every
+# provision (a laptop's address changes); AKS_AUTHORIZED_IP_RANGES (azd env set) adds more.
+if [ -z "${AKS_DEPLOYER_IP_RANGE_FIXED:-}" ]; then
+  range=$(bash "$here/deploy-common.sh" deployer_ip_range) || {
+    echo "error: could not detect your public IP address; azd env set AKS_DEPLOYER_IP_RANGE_FIXED true and AKS_DEPLOYER_IP_RANGE <ip>/32" >&2
+    exit 1
+  }
+  echo "==> AKS API server authorized for $range${AKS_AUTHORIZED_IP_RANGES:+,$AKS_AUTHORIZED_IP_RANGES}"
+  azd env set AKS_DEPLOYER_IP_RANGE "$range"
+fi

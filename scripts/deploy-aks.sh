@@ -16,6 +16,11 @@
 #   ENABLE_KEDA_AUTOSCALING    true adds the KEDA add-on and id-keda, and deploys k8s/overlays/aks-keda
 #                              (the backend scaled on queue depth) instead of k8s/overlays/aks
 #   WRITE_SECRETS              true rotates both Key Vault keys (default: only when missing)
+#   AKS_DEPLOYER_IP_RANGE      the API server's authorized range for you (default: your public IP,
+#                              detected, as /32); AKS_AUTHORIZED_IP_RANGES adds comma-separated CIDRs
+#   AKS_PRIVATE_CLUSTER        true: no public API server (then run deploy-app.sh from the VNet)
+#   NETWORK_ISOLATION          true: private endpoints, public access off (see infra/README.md)
+#   DEPLOY_IDENTITY_REPOSITORY owner/name: creates id-deploy for .github/workflows/deploy.yml
 #   IMAGE_TAG, IMAGE_BUILDER, FIC_WAIT_SECONDS: see scripts/deploy-app.sh
 set -euo pipefail
 . "$(dirname "$0")/deploy-common.sh"
@@ -34,6 +39,12 @@ az account show --query '{subscription:name, id:id, tenant:tenantId, user:user.n
 read -r AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE < <(deployer_principal)
 export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE
 printf '  deployer %s (%s)\n' "$AZURE_PRINCIPAL_ID" "$AZURE_PRINCIPAL_TYPE" >&2
+
+# The API server answers only the deployer's address (and AKS_AUTHORIZED_IP_RANGES): detected on
+# every run, since the address a laptop or a CI runner leaves from changes.
+AKS_DEPLOYER_IP_RANGE=$(resolve_deployer_ip_range)
+export AKS_DEPLOYER_IP_RANGE
+printf '  API server authorized ranges: %s\n' "${AKS_DEPLOYER_IP_RANGE:-none}${AKS_AUTHORIZED_IP_RANGES:+,$AKS_AUTHORIZED_IP_RANGES}" >&2
 
 say "Resource group $AZURE_RESOURCE_GROUP in $AZURE_LOCATION"
 run az group create --name "$AZURE_RESOURCE_GROUP" --location "$AZURE_LOCATION" \

@@ -17,6 +17,12 @@
 #   RETRY_SECONDS         pause between two checks while waiting (default 10)
 #   ENABLE_KEDA_AUTOSCALING  true: the backend scales on queue depth with KEDA (the deployment must
 #                         have been provisioned with it: KEDA add-on + id-keda)
+#   INGRESS_HOST          host name of the site (default <namespace>-<suffix>.<region>.cloudapp.azure.com,
+#                         a DNS label on the ingress load balancer); the Key Vault certificate is for it
+#   INGRESS_CERTIFICATE   existing certificate name in the vault (default: the deployment's
+#                         ingressCertificateName; a self-signed one is created when it is missing)
+#   AKS_KUBECTL_FROM_VNET true: this machine resolves and reaches a private cluster's API server
+#                         (a jump box in the VNet); without it a private cluster is refused
 set -euo pipefail
 . "$(dirname "$0")/deploy-common.sh"
 
@@ -37,6 +43,12 @@ IFS=$'\t' read -r cluster registry namespace tenant frontend_client backend_clie
     --query 'properties.outputs.[aksClusterName.value, acrName.value, namespace.value, tenantId.value, frontendClientId.value, backendClientId.value]'
 )
 printf '  cluster %s, registry %s, namespace %s\n' "$cluster" "$registry" "$namespace" >&2
+
+# A private cluster's API server has no public address: kubectl works only from the VNet (a jump
+# box, a self-hosted runner) or through `az aks command invoke` (infra/README.md, "Network modes").
+if [ "$(deployment_output "$group" "$deployment" privateCluster)" = true ] && [ "${AKS_KUBECTL_FROM_VNET:-false}" != true ]; then
+  die "$cluster is a private cluster: run this from a machine in its VNet with AKS_KUBECTL_FROM_VNET=true, or see infra/README.md (Network modes) for az aks command invoke"
+fi
 
 export IMAGE_TAG=${IMAGE_TAG:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo dev)-$(date -u +%Y%m%d%H%M%S)}
 say "Building doc-intake-frontend and doc-intake-backend:$IMAGE_TAG (${IMAGE_BUILDER:-acr})"
@@ -64,6 +76,65 @@ case ${IMAGE_BUILDER:-acr} in
   *) die "IMAGE_BUILDER must be acr, docker or none" ;;
 esac
 
+# Images by digest: the overlay pins each Deployment to <tag>@sha256:<digest> of this build, so a
+# re-pushed tag never changes what runs.
+for service in frontend backend; do
+  digest=$(az acr repository show --name "$registry" --image "doc-intake-$service:$IMAGE_TAG" \
+    --query digest --output tsv)
+  [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || die "no digest for doc-intake-$service:$IMAGE_TAG in $registry"
+  printf '  doc-intake-%s:%s@%s\n' "$service" "$IMAGE_TAG" "$digest" >&2
+  export "$(printf '%s' "$service" | tr '[:lower:]' '[:upper:]')_IMAGE_VERSION=$IMAGE_TAG@$digest"
+done
+
+say 'App registrations of the APIs (Microsoft Graph), from infra/identities.json'
+DEPLOY_PRINCIPAL_ID=$(deployment_output "$group" "$deployment" deployPrincipalId 2>/dev/null || true)
+export DEPLOY_PRINCIPAL_ID
+for api_service in $(declaration | awk -F'\t' '$1 == "api" { print $2 }' | sort -u); do
+  read -r app_id sp_id < <(ensure_api_registration "$api_service")
+  printf '  %s API: appId %s, audience %s\n' "$api_service" "$app_id" "$app_id" >&2
+  grant_api_callers "$group" "$api_service" "$sp_id"
+  export "$(printf '%s' "$api_service" | tr '[:lower:]' '[:upper:]')_API_AUDIENCE=$app_id"
+done
+
+say 'TLS certificate of the Ingress, in Key Vault'
+vault=$(deployment_output "$group" "$deployment" keyVaultName)
+certificate=${INGRESS_CERTIFICATE:-$(deployment_output "$group" "$deployment" ingressCertificateName)}
+location=$(az aks show --resource-group "$group" --name "$cluster" --query location --output tsv)
+# The load balancer of the add-on's NGINX gets this DNS label: <label>.<region>.cloudapp.azure.com.
+dns_label="$namespace-${registry#acr}"
+export INGRESS_HOST=${INGRESS_HOST:-$dns_label.$location.cloudapp.azure.com}
+if ! az keyvault certificate show --vault-name "$vault" --name "$certificate" --output none 2>/dev/null; then
+  # Self-signed, for the learning deployment: the browser warns once, the traffic is encrypted and
+  # the frontend's Secure cookies work. Import a CA-issued certificate under the same name for a
+  # real site (az keyvault certificate import), or set INGRESS_CERTIFICATE.
+  policy=$(INGRESS_HOST=$INGRESS_HOST node --input-type=module -e '
+    const host = process.env.INGRESS_HOST;
+    process.stdout.write(JSON.stringify({
+      issuerParameters: { name: "Self" },
+      keyProperties: { exportable: true, keyType: "RSA", keySize: 2048, reuseKey: false },
+      secretProperties: { contentType: "application/x-pkcs12" },
+      x509CertificateProperties: {
+        subject: `CN=${host}`,
+        subjectAlternativeNames: { dnsNames: [host] },
+        keyUsage: ["digitalSignature", "keyEncipherment"],
+        ekus: ["1.3.6.1.5.5.7.3.1"],
+        validityInMonths: 12,
+      },
+      lifetimeActions: [{ trigger: { daysBeforeExpiry: 30 }, action: { actionType: "AutoRenew" } }],
+    }));')
+  run az keyvault certificate create --vault-name "$vault" --name "$certificate" --policy "$policy" --output none ||
+    die "could not create the certificate $certificate in $vault (a networkIsolation vault is reachable from its VNet only)"
+fi
+export INGRESS_CERTIFICATE_URI="https://$vault.vault.azure.net/certificates/$certificate"
+# The add-on reads the certificate's private key as the secret of the same name: Key Vault Secrets
+# User on that one secret, nothing else in the vault.
+add_on=$(deployment_output "$group" "$deployment" webAppRoutingPrincipalId)
+secret_scope="$(az keyvault show --name "$vault" --query id --output tsv)/secrets/$certificate"
+if [ -z "$(az role assignment list --assignee "$add_on" --scope "$secret_scope" --role 4633458b-17de-408a-b874-0445c86b69e6 --query '[0].id' --output tsv)" ]; then
+  run az role assignment create --assignee-object-id "$add_on" --assignee-principal-type ServicePrincipal \
+    --role 4633458b-17de-408a-b874-0445c86b69e6 --scope "$secret_scope" --output none
+fi
+
 overlay=aks
 keda_client=''
 if [ "${ENABLE_KEDA_AUTOSCALING:-false}" = true ]; then
@@ -86,6 +157,13 @@ for attempt in $(seq 1 30); do
   printf '  waiting for the cluster role assignment to propagate (%s/30)\n' "$attempt" >&2
   sleep "${RETRY_SECONDS:-10}"
 done
+
+# The default NGINX of the add-on gets the DNS label the certificate's host name is built from
+# (unless the host was chosen: its DNS is the chooser's).
+if [ "$INGRESS_HOST" = "$dns_label.$location.cloudapp.azure.com" ]; then
+  run kubectl patch nginxingresscontroller default --type merge \
+    --patch "{\"spec\":{\"loadBalancerAnnotations\":{\"service.beta.kubernetes.io/azure-dns-label-name\":\"$dns_label\"}}}"
+fi
 
 say "Applying k8s/overlays/$overlay"
 run kubectl apply -k "$repo_root/k8s/overlays/$overlay"
@@ -156,3 +234,4 @@ fi
 
 say 'Done'
 run kubectl get ingress,pods --namespace "$namespace"
+printf '\n  https://%s/\n' "$INGRESS_HOST" >&2

@@ -64,6 +64,115 @@ deployer_principal() {
   fi
 }
 
+# The deployer's public IPv4 address as a /32: the API server's authorized range
+# (AKS_DEPLOYER_IP_RANGE, read by infra/main.bicepparam). Asked of an echo service, so it is the
+# address Azure sees, behind any NAT. Fails (prints nothing) when the answer is not an IPv4 address.
+deployer_ip_range() {
+  local ip
+  ip=$(curl --silent --show-error --fail --max-time 10 "${IP_ECHO_URL:-https://api.ipify.org}") || return 1
+  [[ $ip =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] || return 1
+  printf '%s/32\n' "$ip"
+}
+
+# AKS_DEPLOYER_IP_RANGE for this run: kept when set (even to empty, which opens the API server to
+# any address unless AKS_AUTHORIZED_IP_RANGES is set), else detected.
+resolve_deployer_ip_range() {
+  if [ -n "${AKS_DEPLOYER_IP_RANGE+set}" ]; then
+    printf '%s\n' "$AKS_DEPLOYER_IP_RANGE"
+  elif ! deployer_ip_range; then
+    die 'could not detect your public IP address for the AKS API server'"'"'s authorized ranges; set AKS_DEPLOYER_IP_RANGE=<ip>/32 (or AKS_AUTHORIZED_IP_RANGES)'
+  fi
+}
+
+# The declaration, read through its loader (packages/local-azure/src/identities), never parsed
+# here: one line per fact, tab-separated.
+#   api   <service> <app role id> <app role value> <description>
+#   call  <caller service> <caller managed identity> <callee service> <app role value>
+declaration() {
+  node --no-warnings --input-type=module - "$repo_root" <<'JS'
+import { existsSync } from 'node:fs';
+const [root] = process.argv.slice(2);
+// The declaration's package (@wi/identities, built by pnpm install) or, before it existed, the
+// local cloud's copy of the same loader.
+const loader = [
+  `${root}/packages/identities/dist/index.js`,
+  `${root}/packages/local-azure/src/identities/identities-file.ts`,
+].find((path) => existsSync(path));
+if (!loader) throw new Error('the declaration loader is not built: run pnpm install (or pnpm build)');
+const { loadIdentities, identitiesWith } = await import(loader);
+const file = identitiesWith(await loadIdentities(`${root}/infra/identities.json`));
+for (const identity of file.identities) {
+  for (const role of identity.api?.appRoles ?? []) {
+    console.log(['api', identity.service, role.id, role.value, role.description].join('\t'));
+  }
+  for (const call of identity.calls ?? []) {
+    console.log(['call', identity.service, identity.managedIdentityName, call.service, call.appRole].join('\t'));
+  }
+}
+JS
+}
+
+graph=https://graph.microsoft.com/v1.0
+
+# The app registration that protects <service>'s API, created if missing, then set to the
+# declaration: its app roles (granted to applications only), access tokens v2, identifier URI
+# api://<appId>; and its service principal, which issues tokens only to principals assigned one of
+# the roles (appRoleAssignmentRequired). Prints the appId. Idempotent: found by display name.
+ensure_api_registration() {
+  local service=$1 display="doc-intake-${AZURE_ENV_NAME:-doc-intake}-$service-api" app_id sp_id body
+  app_id=$(az ad app list --filter "displayName eq '$display'" --query '[0].appId' --output tsv)
+  if [ -z "$app_id" ]; then
+    app_id=$(az ad app create --display-name "$display" --sign-in-audience AzureADMyOrg \
+      --query appId --output tsv)
+    printf '  created app registration %s (%s)\n' "$display" "$app_id" >&2
+  fi
+  body=$(declaration | SERVICE=$service APP_ID=$app_id node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const roles = readFileSync(0, "utf8").split("\n").map((l) => l.split("\t"))
+      .filter(([kind, service]) => kind === "api" && service === process.env.SERVICE)
+      .map(([, , id, value, description]) => ({
+        id, value, description, displayName: value, allowedMemberTypes: ["Application"], isEnabled: true,
+      }));
+    process.stdout.write(JSON.stringify({
+      identifierUris: [`api://${process.env.APP_ID}`],
+      api: { requestedAccessTokenVersion: 2 },
+      appRoles: roles,
+    }));')
+  az rest --method PATCH --uri "$graph/applications(appId='$app_id')" \
+    --headers Content-Type=application/json --body "$body" --output none
+  sp_id=$(az ad sp list --filter "appId eq '$app_id'" --query '[0].id' --output tsv)
+  [ -n "$sp_id" ] || sp_id=$(az ad sp create --id "$app_id" --query id --output tsv)
+  az rest --method PATCH --uri "$graph/servicePrincipals/$sp_id" \
+    --headers Content-Type=application/json --body '{"appRoleAssignmentRequired":true}' --output none
+  # The pipeline's identity, with Graph's Application.ReadWrite.OwnedBy, sees only the
+  # registrations it owns: make it an owner (infra/README.md, "Deploy from GitHub").
+  if [ -n "${DEPLOY_PRINCIPAL_ID:-}" ] &&
+    [ -z "$(az ad app owner list --id "$app_id" --query "[?id=='$DEPLOY_PRINCIPAL_ID'].id" --output tsv)" ]; then
+    az ad app owner add --id "$app_id" --owner-object-id "$DEPLOY_PRINCIPAL_ID" --output none
+  fi
+  printf '%s %s\n' "$app_id" "$sp_id"
+}
+
+# Assigns <callee>'s app role to the service principal of each caller the declaration names
+# (identities[].calls), unless it already holds it. $1 resource group, $2 callee, $3 its SP id.
+grant_api_callers() {
+  local group=$1 callee=$2 sp_id=$3 kind caller identity service role role_id principal held
+  while IFS=$'\t' read -r kind caller identity service role; do
+    [ "$kind" = call ] && [ "$service" = "$callee" ] || continue
+    role_id=$(declaration | awk -F'\t' -v s="$callee" -v r="$role" '$1=="api" && $2==s && $4==r {print $3}')
+    principal=$(az identity show --resource-group "$group" --name "$identity" --query principalId --output tsv)
+    held=$(az rest --method GET --uri "$graph/servicePrincipals/$sp_id/appRoleAssignedTo" \
+      --query "length(value[?principalId=='$principal' && appRoleId=='$role_id'])" --output tsv)
+    if [ "${held:-0}" = 0 ]; then
+      az rest --method POST --uri "$graph/servicePrincipals/$sp_id/appRoleAssignedTo" \
+        --headers Content-Type=application/json \
+        --body "{\"principalId\":\"$principal\",\"resourceId\":\"$sp_id\",\"appRoleId\":\"$role_id\"}" \
+        --output none
+      printf '  %s may call %s as %s\n' "$caller" "$callee" "$role" >&2
+    fi
+  done < <(declaration)
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   "$@"

@@ -6,9 +6,17 @@
 #
 #   scripts/write-aks-env.sh <resource-group> [deployment-name]    (deployment default: main)
 #
-# The keys are those of each file's committed .example, each the name of a Bicep output; imageTag
-# is not a Bicep output: it is $IMAGE_TAG, or the current commit. A missing or empty output is an
-# error that names it. AZURE_ENV_FILE and KEDA_ENV_FILE override where the files are written.
+# The keys are those of each file's committed .example, each the name of a Bicep output, except
+# the values scripts/deploy-app.sh learns at deploy time, passed in the environment:
+#   imageTag               $IMAGE_TAG, or the current commit
+#   frontendImageVersion   $FRONTEND_IMAGE_VERSION, <tag>@sha256:<digest> of the registry build
+#   backendImageVersion    $BACKEND_IMAGE_VERSION, likewise
+#   backendApiAudience     $BACKEND_API_AUDIENCE, the appId of the backend API's app registration
+#   backendApiScope        api://$BACKEND_API_AUDIENCE/.default
+#   ingressHost            $INGRESS_HOST, the host name of the Ingress certificate
+#   ingressCertificateUri  $INGRESS_CERTIFICATE_URI, that certificate in Key Vault
+# A missing or empty value is an error that names it. AZURE_ENV_FILE and KEDA_ENV_FILE override
+# where the files are written.
 set -euo pipefail
 
 resource_group=${1:?usage: scripts/write-aks-env.sh <resource-group> [deployment-name]}
@@ -34,10 +42,20 @@ const keys = readFileSync(example, 'utf8')
   .map((line) => line.slice(0, line.indexOf('=')));
 // ARM returns outputs keyed by name with the case Bicep declared; compare case-insensitively.
 const byName = new Map(Object.entries(outputs).map(([name, output]) => [name.toLowerCase(), output]));
+const audience = process.env.BACKEND_API_AUDIENCE;
+const deployTime = {
+  imageTag: process.env.IMAGE_TAG,
+  frontendImageVersion: process.env.FRONTEND_IMAGE_VERSION,
+  backendImageVersion: process.env.BACKEND_IMAGE_VERSION,
+  backendApiAudience: audience,
+  backendApiScope: audience ? `api://${audience}/.default` : undefined,
+  ingressHost: process.env.INGRESS_HOST,
+  ingressCertificateUri: process.env.INGRESS_CERTIFICATE_URI,
+};
 const lines = [];
 const missing = [];
 for (const key of keys) {
-  const value = key === 'imageTag' ? process.env.IMAGE_TAG : byName.get(key.toLowerCase())?.value;
+  const value = key in deployTime ? deployTime[key] : byName.get(key.toLowerCase())?.value;
   if (typeof value !== 'string' || value === '' || /[\r\n]/.test(value)) missing.push(key);
   else lines.push(`${key}=${value}`);
 }

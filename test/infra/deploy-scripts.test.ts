@@ -47,6 +47,8 @@ function sandbox(): Sandbox {
   const fake = join(repoRoot, 'test/infra/support/fake-cli.sh');
   chmodSync(fake, 0o755);
   for (const tool of ['az', 'kubectl', 'kubelogin', 'curl']) symlinkSync(fake, join(bin, tool));
+  // The scripts read the declaration through its loader, never by parsing the JSON themselves.
+  symlinkSync(join(repoRoot, 'packages'), join(root, 'packages'));
   const state = join(root, '.fake-state');
   mkdirSync(state);
   const log = join(root, 'calls.log');
@@ -101,13 +103,24 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
   it('provisions, builds, writes the env file from the outputs, applies, waits for the credentials, restarts', () => {
     expect(first.status, first.stderr).toBe(0);
     expectInOrder(first.calls, [
+      /^curl .*https:\/\/api\.ipify\.org/,
       /^az group create --name rg-test --location swedencentral/,
       /^az deployment group create --resource-group rg-test --name main --parameters .*infra\/main\.bicepparam/,
       /^az acr build --registry acrtest --image doc-intake-frontend:test-tag --build-arg SERVICE=frontend/,
       /^az acr build --registry acrtest --image doc-intake-backend:test-tag --build-arg SERVICE=backend/,
+      /^az acr repository show --name acrtest --image doc-intake-frontend:test-tag --query digest/,
+      /^az ad app create --display-name doc-intake-doc-intake-backend-api --sign-in-audience AzureADMyOrg/,
+      /^az rest --method PATCH --uri https:\/\/graph\.microsoft\.com\/v1\.0\/applications\(appId='66666666-aaaa-4bbb-8ccc-000000000006'\)/,
+      /^az ad sp create --id 66666666-aaaa-4bbb-8ccc-000000000006/,
+      /^az rest --method PATCH --uri https:\/\/graph\.microsoft\.com\/v1\.0\/servicePrincipals\/77777777-aaaa-4bbb-8ccc-000000000007 .*appRoleAssignmentRequired":true/,
+      /^az identity show --resource-group rg-test --name id-frontend --query principalId/,
+      /^az rest --method POST --uri https:\/\/graph\.microsoft\.com\/v1\.0\/servicePrincipals\/77777777-aaaa-4bbb-8ccc-000000000007\/appRoleAssignedTo .*"principalId":"88888888-aaaa-4bbb-8ccc-000000000008","resourceId":"77777777-aaaa-4bbb-8ccc-000000000007","appRoleId":"6f0b3c1e-2d4a-4b8e-9a7c-5e1d2f3a4b6c"/,
+      /^az keyvault certificate create --vault-name kv-test --name ingress-tls --policy .*CN=doc-intake-test\.swedencentral\.cloudapp\.azure\.com/,
+      /^az role assignment create --assignee-object-id 55555555-aaaa-4bbb-8ccc-000000000005 --assignee-principal-type ServicePrincipal --role 4633458b-17de-408a-b874-0445c86b69e6 --scope \/subscriptions\/s\/.*\/vaults\/kv-test\/secrets\/ingress-tls/,
       /^az deployment group show --resource-group rg-test --name main --query properties\.outputs --output json/,
       /^az aks get-credentials --resource-group rg-test --name aks-doc-intake/,
       /^kubelogin convert-kubeconfig --login azurecli/,
+      /^kubectl patch nginxingresscontroller default --type merge --patch .*azure-dns-label-name":"doc-intake-test"/,
       /^kubectl apply -k .*k8s\/overlays\/aks/,
       /^kubectl create token frontend --namespace doc-intake --audience api:\/\/AzureADTokenExchange/,
       /^curl .*client_id=11111111-aaaa-4bbb-8ccc-000000000001/,
@@ -126,7 +139,9 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
   });
 
   it('retries an exchange Entra ID refuses (AADSTS700213) before restarting, and says so', () => {
-    const exchanges = first.calls.filter((call) => call.startsWith('curl '));
+    const exchanges = first.calls.filter(
+      (call) => call.startsWith('curl ') && call.includes('client_assertion'),
+    );
     expect(exchanges.length).toBe(3); // frontend refused once, then frontend and backend accepted
     expect(first.stderr).toContain('frontend: HTTP 401 AADSTS700213');
     expect(first.stderr).toContain('backend: token exchange works');
@@ -137,13 +152,52 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     expect(first.stderr + first.stdout).not.toMatch(/service-account-token|secret-access-token/);
     // The assertion goes to curl from a file, so it is not on any command line either.
     expect(first.calls.join('\n')).not.toContain('service-account-token');
-    expect(first.calls.find((call) => call.startsWith('curl '))).toMatch(/client_assertion@\//);
+    expect(
+      first.calls.find((call) => call.startsWith('curl ') && call.includes('client_id=')),
+    ).toMatch(/client_assertion@\//);
   });
 
-  it('writes the overlay env file with every output and the image tag', () => {
+  it("authorizes the deployer's detected address on the API server", () => {
+    expect(first.stderr).toContain('API server authorized ranges: 203.0.113.10/32');
+    const provision = first.calls.find((call) => call.startsWith('az deployment group create'));
+    expect(provision).toBeDefined();
+    expect(readFileSync(join(box.state, 'provision-env'), 'utf8')).toContain(
+      'AKS_DEPLOYER_IP_RANGE=203.0.113.10/32',
+    );
+  });
+
+  it('gives the backend API its declared app role and the frontend that role, v2 tokens, api://<appId>', () => {
+    const application = readFileSync(join(box.state, 'graph-patches'), 'utf8')
+      .split('\n')
+      .find((call) => call.includes('/applications('))!;
+    const body = JSON.parse(application.replace(/^.*--body (\{.*\}) --output none$/, '$1')) as {
+      identifierUris: string[];
+      api: { requestedAccessTokenVersion: number };
+      appRoles: { value: string; id: string; allowedMemberTypes: string[] }[];
+    };
+    expect(body.identifierUris).toEqual(['api://66666666-aaaa-4bbb-8ccc-000000000006']);
+    expect(body.api).toEqual({ requestedAccessTokenVersion: 2 });
+    expect(body.appRoles).toMatchObject([
+      {
+        value: 'Documents.Read',
+        id: '6f0b3c1e-2d4a-4b8e-9a7c-5e1d2f3a4b6c',
+        allowedMemberTypes: ['Application'],
+      },
+    ]);
+  });
+
+  it('writes the overlay env file with every output, the image digests, the API and the certificate', () => {
     const env = readFileSync(join(box.root, 'k8s/overlays/aks/azure.env'), 'utf8');
     expect(env).toContain('frontendClientId=11111111-aaaa-4bbb-8ccc-000000000001');
     expect(env).toContain('imageTag=test-tag');
+    expect(env).toContain(`frontendImageVersion=test-tag@sha256:${'a'.repeat(64)}`);
+    expect(env).toContain(`backendImageVersion=test-tag@sha256:${'b'.repeat(64)}`);
+    expect(env).toContain('backendApiAudience=66666666-aaaa-4bbb-8ccc-000000000006');
+    expect(env).toContain('backendApiScope=api://66666666-aaaa-4bbb-8ccc-000000000006/.default');
+    expect(env).toContain('ingressHost=doc-intake-test.swedencentral.cloudapp.azure.com');
+    expect(env).toContain(
+      'ingressCertificateUri=https://kv-test.vault.azure.net/certificates/ingress-tls',
+    );
     expect(env).toContain('acrLoginServer=acrtest.azurecr.io');
     expect(env).toContain(
       'applicationInsightsConnectionString=InstrumentationKey=44444444-aaaa-4bbb-8ccc-000000000004;IngestionEndpoint=https://swedencentral-0.in.applicationinsights.azure.com/',
@@ -162,6 +216,19 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
       ),
     ).toBeGreaterThanOrEqual(0);
     expect(existsSync(join(box.state, 'deployed'))).toBe(true);
+    // Idempotent: no second app registration, grant, certificate or role assignment.
+    expect(again.calls.join('\n')).not.toMatch(
+      /ad app create|ad sp create|--method POST|certificate create|role assignment create/,
+    );
+  });
+
+  it('refuses a private cluster from outside its VNet, saying how to deploy it', () => {
+    writeFileSync(join(box.state, 'private'), '');
+    const run = deploy(box, { AZURE_RESOURCE_GROUP: 'rg-test' }, 'scripts/deploy-app.sh');
+    rmSync(join(box.state, 'private'));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('is a private cluster: run this from a machine in its VNet');
+    expect(run.calls.join('\n')).not.toMatch(/acr build|kubectl/);
   });
 });
 

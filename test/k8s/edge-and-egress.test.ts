@@ -18,7 +18,7 @@ describe.skipIf(skipKubectlTests)('AKS edge and egress', () => {
     expect(ingress.spec.ingressClassName).toBe('webapprouting.kubernetes.azure.com');
     expect(ingress.metadata.annotations).toMatchObject({
       'kubernetes.azure.com/tls-cert-keyvault-uri':
-        'https://kv-fake-example.vault.azure.net/secrets/ingress-tls',
+        'https://kv-fake-example.vault.azure.net/certificates/ingress-tls',
       'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true',
     });
     // The add-on syncs the certificate into keyvault-<ingress name>.

@@ -44,11 +44,33 @@ case "$tool" in
       *' ad signed-in-user show '*) echo deployer-object-id ;;
       *' deployment group create '*)
         touch "$FAKE_STATE/deployed"
+        env | grep -E '^(AKS_|NETWORK_ISOLATION|DEPLOY_IDENTITY)' >"$FAKE_STATE/provision-env" || true
         if [ "${ENABLE_KEDA_AUTOSCALING:-}" = true ]; then touch "$FAKE_STATE/keda"; else rm -f "$FAKE_STATE/keda"; fi
         ;;
       *' deployment group list '*) [ -f "$FAKE_STATE/deployed" ] && echo main ;;
       *' deployment group show '*'--output none'*) [ -f "$FAKE_STATE/deployed" ] ;;
       *'keyVaultName.value'*) echo kv-test ;;
+      *'privateCluster.value'*) if [ -f "$FAKE_STATE/private" ]; then echo true; else echo false; fi ;;
+      *'deployPrincipalId.value'*) echo '' ;;
+      *'ingressCertificateName.value'*) echo ingress-tls ;;
+      *'webAppRoutingPrincipalId.value'*) echo 55555555-aaaa-4bbb-8ccc-000000000005 ;;
+      *' acr repository show '*'doc-intake-frontend:'*) echo "sha256:$(printf 'a%.0s' $(seq 1 64))" ;;
+      *' acr repository show '*'doc-intake-backend:'*) echo "sha256:$(printf 'b%.0s' $(seq 1 64))" ;;
+      # Microsoft Graph: the backend API's app registration, its service principal, the grant.
+      *' ad app list '*) [ -f "$FAKE_STATE/app" ] && echo 66666666-aaaa-4bbb-8ccc-000000000006 || true ;;
+      *' ad app create '*) touch "$FAKE_STATE/app"; echo 66666666-aaaa-4bbb-8ccc-000000000006 ;;
+      *' ad sp list '*) [ -f "$FAKE_STATE/sp" ] && echo 77777777-aaaa-4bbb-8ccc-000000000007 || true ;;
+      *' ad sp create '*) touch "$FAKE_STATE/sp"; echo 77777777-aaaa-4bbb-8ccc-000000000007 ;;
+      *' identity show '*'--name id-frontend '*) echo 88888888-aaaa-4bbb-8ccc-000000000008 ;;
+      *' rest --method GET '*'appRoleAssignedTo'*) [ -f "$FAKE_STATE/granted" ] && echo 1 || echo 0 ;;
+      *' rest --method POST '*'appRoleAssignedTo'*) touch "$FAKE_STATE/granted" ;;
+      *' rest --method PATCH '*) printf '%s\n' "$*" >>"$FAKE_STATE/graph-patches" ;;
+      *' aks show '*'--query location'*) echo swedencentral ;;
+      *' keyvault certificate show '*) [ -f "$FAKE_STATE/certificate" ] ;;
+      *' keyvault certificate create '*) touch "$FAKE_STATE/certificate" ;;
+      *' keyvault show '*'--query id'*) echo /subscriptions/s/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test ;;
+      *' role assignment list '*) [ -f "$FAKE_STATE/certificate-reader" ] && echo assignment-id || true ;;
+      *' role assignment create '*) touch "$FAKE_STATE/certificate-reader" ;;
       *'kedaClientId.value'*) keda_client_id ;;
       *'aksClusterName.value, acrName.value'*)
         printf 'aks-doc-intake\tacrtest\tdoc-intake\t99999999-8888-7777-6666-555555555555\t11111111-aaaa-4bbb-8ccc-000000000001\t11111111-aaaa-4bbb-8ccc-000000000002\n' ;;
@@ -75,6 +97,8 @@ case "$tool" in
     ;;
   kubelogin) ;;
   curl)
+    # The public-address echo the deploy scripts ask for the API server's authorized range.
+    case "$args" in *'api.ipify.org'*) echo 203.0.113.10; exit 0 ;; esac
     # The first exchange of each run fails as an unpropagated credential does; later ones succeed.
     output=''
     while [ $# -gt 0 ]; do
