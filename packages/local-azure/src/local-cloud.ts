@@ -7,6 +7,7 @@ import { KeyVaultEmulator, LOCAL_VAULT_RESOURCE } from './key-vault/index.js';
 import { SERVICE_BUS_RESOURCE, ServiceBusEmulator } from './service-bus/index.js';
 import { LocalSts } from './sts/index.js';
 import { ensureLocalCa } from './tls/local-ca.js';
+import { v1Issuer } from './sts/access-token-claims.js';
 import { serviceApiEnv } from './sts/service-api-env.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 
@@ -151,12 +152,14 @@ export class LocalCloud {
       jwks,
       log,
       port: ports.serviceBus,
-      authorize: (claims, action, queue) =>
+      issuer: { issuers: [v1Issuer(tenantId)], tenantId },
+      // A topic's subscription is in its topic's scope; the declaration scopes roles to entities.
+      authorize: (claims, action, entity) =>
         rbac.check(
           claims,
           'serviceBus',
           action === 'send' ? SERVICE_BUS_SEND : SERVICE_BUS_RECEIVE,
-          { queue },
+          { queue: entity.name },
         ),
       queues: resources.serviceBus.queues.map((queue) => ({
         name: queue.name,

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -20,17 +20,22 @@ export const AZURITE_ACCOUNT = 'devstoreaccount1';
  * why the authorization proxy in front of it verifies every token first).
  */
 export async function startAzuriteBlob(options: {
-  port: number;
+  /** A Unix socket in a private directory: Azurite gets no TCP port anyone could reach it on. */
+  socketPath: string;
   tls: { cert: string; key: string; certPath: string; keyPath: string };
   persistDir?: string;
 }): Promise<AzuriteBlobServer> {
   const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration.js').default;
   const BlobServer = require('azurite/dist/src/blob/BlobServer.js').default;
   const dir = options.persistDir;
-  if (dir) await mkdir(dir, { recursive: true });
+  if (dir) {
+    // Uploaded blobs are the users' documents: only this user may read them.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+  }
   const config = new BlobConfiguration(
     '127.0.0.1',
-    options.port,
+    0,
     undefined, // keep-alive timeout: Azurite's default
     dir ? join(dir, '__azurite_db_blob__.json') : '__azurite_db_blob__.json',
     dir ? join(dir, '__azurite_db_blob_extent__.json') : '__azurite_db_blob_extent__.json',
@@ -54,7 +59,10 @@ export async function startAzuriteBlob(options: {
     true, // disableProductStyleUrl: path-style URLs on localhost
     dir === undefined, // in-memory persistence for tests
   );
-  const server: AzuriteBlobServer = new BlobServer(config);
+  const server = new BlobServer(config) as AzuriteBlobServer & { host?: string; port: unknown };
+  // ServerBase.start() calls httpServer.listen(this.port, this.host): a path makes it a socket.
+  server.port = options.socketPath;
+  server.host = undefined;
   await server.start();
   return server;
 }

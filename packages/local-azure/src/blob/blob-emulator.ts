@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthorizationDecision } from '../authorization/decision.js';
 import { LoopbackHttpsServer } from '../http/https-server.js';
+import { dataPlaneHandler, PlaneRefusal, type DataPlane } from '../http/data-plane-pipeline.js';
+import { formatRequestTarget } from '../http/request-path.js';
+import { v1Issuer } from '../sts/access-token-claims.js';
 import {
   AccessTokenError,
   verifyAccessToken,
@@ -12,10 +15,12 @@ import {
   type JwksSource,
 } from '../tokens/access-token.js';
 import { AZURITE_ACCOUNT, startAzuriteBlob, type AzuriteBlobServer } from './azurite.js';
-import { blobRequestTarget } from './blob-data-actions.js';
+import { blobRequestTarget, type BlobRequestTarget } from './blob-request.js';
 import { sendStorageError } from './blob-errors.js';
 
 export const STORAGE_RESOURCE = 'https://storage.azure.com';
+
+type AllowedBlobTarget = Extract<BlobRequestTarget, { ok: true }>;
 
 export interface BlobEmulatorOptions {
   host?: string;
@@ -26,7 +31,8 @@ export interface BlobEmulatorOptions {
   authorityHost: string;
   tenantId: string;
   jwks: JwksSource;
-  authorize?: (
+  /** Required: a plane with no decision refuses (there is no default allow). */
+  authorize: (
     claims: AccessTokenClaims,
     action: string,
     scope: { container?: string; blob?: string },
@@ -44,28 +50,41 @@ export interface BlobEmulatorOptions {
 export class BlobEmulator {
   private readonly proxy: LoopbackHttpsServer;
   private azurite?: AzuriteBlobServer;
-  private azuritePort = 0;
+  /** Azurite listens on a Unix socket in a directory only this user can enter: no TCP port. */
+  private azuriteSocket = '';
   private tlsDir?: string;
   private port = 0;
 
   constructor(private readonly options: BlobEmulatorOptions) {
-    this.proxy = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
+    this.proxy = new LoopbackHttpsServer(
+      options.tls,
+      dataPlaneHandler(this.plane()),
+      (res, failure) =>
+        failure === 'bad-request'
+          ? sendStorageError(res, 400, 'InvalidInput', 'One of the request inputs is not valid.')
+          : sendStorageError(
+              res,
+              500,
+              'InternalError',
+              'The server encountered an internal error. Please retry the request.',
+            ),
+      options.log,
+    );
   }
 
   async start(): Promise<{ port: number }> {
-    this.tlsDir = await mkdtemp(join(tmpdir(), 'azurite-tls-'));
+    // mkdtemp makes the directory 0700: the key and Azurite's socket are this user's only.
+    this.tlsDir = await mkdtemp(join(tmpdir(), 'azurite-'));
+    this.azuriteSocket = join(this.tlsDir, 'blob.sock');
     const certPath = join(this.tlsDir, 'cert.pem');
     const keyPath = join(this.tlsDir, 'key.pem');
     await writeFile(certPath, this.options.tls.cert);
     await writeFile(keyPath, this.options.tls.key, { mode: 0o600 });
     this.azurite = await startAzuriteBlob({
-      port: 0,
+      socketPath: this.azuriteSocket,
       tls: { ...this.options.tls, certPath, keyPath },
       persistDir: this.options.stateDir ? join(this.options.stateDir, 'blob') : undefined,
     });
-    this.azuritePort = Number(
-      new URL(`https://${this.azurite.getHttpServerAddress().replace(/^https?:\/\//, '')}`).port,
-    );
     this.port = await this.proxy.listen(this.options.port, this.options.host);
     return { port: this.port };
   }
@@ -96,76 +115,107 @@ export class BlobEmulator {
     return [...body.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]!);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.endpoint);
-    const head = req.method === 'HEAD';
+  /** The Blob plane's steps; the proxy has no other way to reach Azurite. */
+  private plane(): DataPlane<AccessTokenClaims, AllowedBlobTarget> {
+    const head = (req: IncomingMessage) => req.method === 'HEAD';
+    return {
+      authenticate: (req) => this.authenticate(req, head(req)),
+      malformed: (message) =>
+        new PlaneRefusal((res) =>
+          sendStorageError(
+            res,
+            400,
+            'InvalidUri',
+            `The requested URI does not represent any resource on the server. ${message}`,
+          ),
+        ),
+      map: (req, parsed) => {
+        const target = blobRequestTarget(req.method ?? 'GET', parsed, req.headers, AZURITE_ACCOUNT);
+        if (!target.ok) {
+          throw new PlaneRefusal((res) =>
+            sendStorageError(res, target.status, target.code, target.message, { head: head(req) }),
+          );
+        }
+        return target;
+      },
+      authorize: (claims, target) => {
+        if (!this.options.authorize)
+          return { allowed: false, message: 'No authorization is configured.' };
+        return this.options.authorize(claims, target.action, target);
+      },
+      forbidden: (claims, target, reason) => {
+        this.options.log?.({
+          event: 'blob-forbidden',
+          identity: claims.xms_mirid,
+          action: target.action,
+          container: target.container,
+        });
+        return new PlaneRefusal((res) =>
+          sendStorageError(
+            res,
+            403,
+            'AuthorizationPermissionMismatch',
+            `This request is not authorized to perform this operation using this permission. ${reason}`,
+          ),
+        );
+      },
+      serve: (req, res, _claims, target) => this.forward(req, res, target),
+    };
+  }
+
+  private authenticate(req: IncomingMessage, head: boolean): AccessTokenClaims {
     const challenge = {
       'www-authenticate': `Bearer authorization_uri=${this.options.authorityHost}/${this.options.tenantId}/oauth2/authorize resource_id=${STORAGE_RESOURCE}`,
     };
-    let claims: AccessTokenClaims;
     try {
-      claims = verifyAccessToken(req.headers.authorization, this.options.jwks, [
-        STORAGE_RESOURCE,
-        `https://localhost:${this.port}/${AZURITE_ACCOUNT}`,
-      ]);
+      return verifyAccessToken(req.headers.authorization, this.options.jwks, [STORAGE_RESOURCE], {
+        issuers: [v1Issuer(this.options.tenantId)],
+        tenantId: this.options.tenantId,
+      });
     } catch (error) {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
-      req.resume();
       if (problem === 'missing') {
-        return sendStorageError(
-          res,
-          401,
-          'NoAuthenticationInformation',
-          'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.',
-          { headers: challenge, head },
+        throw new PlaneRefusal((res) =>
+          sendStorageError(
+            res,
+            401,
+            'NoAuthenticationInformation',
+            'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.',
+            { headers: challenge, head },
+          ),
         );
       }
       const detail = {
         'wrong-audience': 'Audience validation failed. Audience did not match.',
+        'wrong-issuer': 'Issuer validation failed. Issuer did not match.',
+        'wrong-tenant': 'Issuer validation failed. Issuer did not match.',
         expired: 'Lifetime validation failed. The token is expired.',
         'not-yet-valid': 'Lifetime validation failed. The token is not yet valid.',
         'bad-signature': 'Signature validation failed. Signature is invalid.',
         malformed: 'Signature validation failed. Token is malformed.',
       }[problem];
       this.options.log?.({ event: 'blob-unauthorized', problem });
-      return sendStorageError(
-        res,
-        401,
-        'InvalidAuthenticationInfo',
-        'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.',
-        { detail, headers: challenge, head },
+      throw new PlaneRefusal((res) =>
+        sendStorageError(
+          res,
+          401,
+          'InvalidAuthenticationInfo',
+          'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.',
+          { detail, headers: challenge, head },
+        ),
       );
     }
-    const target = blobRequestTarget(req.method ?? 'GET', url, AZURITE_ACCOUNT);
-    const decision = this.options.authorize?.(claims, target.action, target) ?? { allowed: true };
-    if (!decision.allowed) {
-      req.resume();
-      this.options.log?.({
-        event: 'blob-forbidden',
-        identity: claims.xms_mirid,
-        action: target.action,
-        container: target.container,
-      });
-      return sendStorageError(
-        res,
-        403,
-        'AuthorizationPermissionMismatch',
-        `This request is not authorized to perform this operation using this permission. ${decision.message}`,
-        { head },
-      );
-    }
-    this.forward(req, res);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse): void {
+  /** Forwards the request target rebuilt from what was authorized, never the raw one. */
+  private forward(req: IncomingMessage, res: ServerResponse, target: AllowedBlobTarget): void {
     const upstream = request(
       {
-        host: '127.0.0.1',
+        socketPath: this.azuriteSocket,
         servername: 'localhost',
-        port: this.azuritePort,
         method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: `localhost:${this.azuritePort}` },
+        path: formatRequestTarget(target.segments, target.query),
+        headers: { ...req.headers, host: 'localhost' },
         ca: this.options.caCertPem,
       },
       (answer) => {
@@ -201,7 +251,7 @@ export class BlobEmulator {
         {
           host: '127.0.0.1',
           servername: 'localhost',
-          port: this.azuritePort,
+          socketPath: this.azuriteSocket,
           method,
           path,
           ca: this.options.caCertPem,

@@ -12,10 +12,9 @@ export interface CosmosRequestTarget {
 /** Maps a Cosmos REST request to the data action native Cosmos RBAC checks for it. */
 export function cosmosRequestTarget(
   method: string,
-  path: string,
+  segments: readonly string[],
   headers: Record<string, string | string[] | undefined>,
 ): CosmosRequestTarget {
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
   const database = segments[0] === 'dbs' ? segments[1] : undefined;
   const container = segments[2] === 'colls' ? segments[3] : undefined;
   const resource = segments.length % 2 === 1 ? segments.at(-1) : segments.at(-2);

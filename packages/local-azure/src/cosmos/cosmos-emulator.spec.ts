@@ -1,7 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalCa } from '../tls/local-ca.js';
-import { testCredential } from '../testing/test-credential.js';
+import { TEST_TENANT, testCredential } from '../testing/test-credential.js';
 import { generateSigningKey, toJwk } from '../tokens/jwt.js';
 import { CosmosEmulator } from './cosmos-emulator.js';
 
@@ -25,6 +25,7 @@ beforeAll(async () => {
     port: 0,
     tls: await ca.issueServerCertificate(['localhost', '127.0.0.1']),
     jwks: () => [toJwk(key)],
+    tenantId: TEST_TENANT,
     authorize: (claims, action) =>
       claims.appid === 'reader' &&
       !/readMetadata|items\/read|executeQuery|readChangeFeed/.test(action)

@@ -1,17 +1,45 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { AuthorizationDecision } from '../authorization/decision.js';
+import { dataPlaneHandler, PlaneRefusal, type DataPlane } from '../http/data-plane-pipeline.js';
 import { LoopbackHttpsServer, sendJson } from '../http/https-server.js';
+import { formatRequestTarget } from '../http/request-path.js';
+import { v1Issuer } from '../sts/access-token-claims.js';
 import {
   AccessTokenError,
   verifyAccessToken,
   type AccessTokenClaims,
   type JwksSource,
 } from '../tokens/access-token.js';
-import { cosmosRequestTarget } from './cosmos-data-actions.js';
+import { cosmosRequestTarget, type CosmosRequestTarget } from './cosmos-data-actions.js';
+
+type AllowedCosmosTarget = CosmosRequestTarget & { segments: string[]; query: URLSearchParams };
+
+/** Cosmos's error body: code and message with the activity id, substatus in a header. */
+function cosmosRefusal(
+  status: number,
+  substatus: number,
+  code: string,
+  message: string,
+): PlaneRefusal {
+  const activityId = randomUUID();
+  return new PlaneRefusal((res) =>
+    sendJson(
+      res,
+      status,
+      {
+        code,
+        message: `${message}\r\nActivityId: ${activityId}, Microsoft.Azure.Documents.Common/2.14.0`,
+      },
+      { 'x-ms-substatus': String(substatus), 'x-ms-activity-id': activityId },
+    ),
+  );
+}
 
 const require = createRequire(import.meta.url);
 
@@ -22,7 +50,9 @@ export interface CosmosEmulatorOptions {
   port: number;
   tls: { cert: string; key: string };
   jwks: JwksSource;
-  authorize?: (
+  tenantId: string;
+  /** Required: a plane with no decision refuses (there is no default allow). */
+  authorize: (
     claims: AccessTokenClaims,
     action: string,
     scope: { database?: string; container?: string },
@@ -38,11 +68,21 @@ export interface CosmosEmulatorOptions {
 export class CosmosEmulator {
   private readonly proxy: LoopbackHttpsServer;
   private backend?: Server;
-  private backendPort = 0;
+  private backendSocket = '';
+  private socketDir?: string;
   private port = 0;
 
   constructor(private readonly options: CosmosEmulatorOptions) {
-    this.proxy = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
+    this.proxy = new LoopbackHttpsServer(
+      options.tls,
+      dataPlaneHandler(this.plane()),
+      (res, failure) =>
+        (failure === 'bad-request'
+          ? cosmosRefusal(400, 0, 'BadRequest', 'The request is malformed.')
+          : cosmosRefusal(500, 0, 'InternalServerError', 'The request failed.')
+        ).send(res),
+      options.log,
+    );
   }
 
   async start(): Promise<{ port: number }> {
@@ -50,10 +90,17 @@ export class CosmosEmulator {
       createHttpServer: (opts?: object) => Server;
     };
     const backend = createHttpServer({ keepAlive: true });
-    backend.listen(0, '127.0.0.1');
+    // A Unix socket in a directory only this user can enter (mkdtemp makes it 0700): the
+    // emulator has no TCP port, so only this proxy reaches it.
+    this.socketDir = await mkdtemp(join(tmpdir(), 'cosmos-'));
+    this.backendSocket = join(this.socketDir, 'cosmos.sock');
+    // cosmosdb-server builds its account record from server.address(), which it expects to be
+    // host and port; for a socket it is the path. The record's endpoints are this proxy's anyway
+    // (the account read is rewritten below), so it is given the proxy's host.
+    backend.address = () => ({ address: 'localhost', family: 'IPv4', port: this.port });
+    backend.listen(this.backendSocket);
     await once(backend, 'listening');
     this.backend = backend;
-    this.backendPort = (backend.address() as AddressInfo).port;
     this.port = await this.proxy.listen(this.options.port, this.options.host);
     return { port: this.port };
   }
@@ -65,6 +112,7 @@ export class CosmosEmulator {
       backend.closeAllConnections();
       await new Promise<void>((resolve) => backend.close(() => resolve()));
     }
+    if (this.socketDir) await rm(this.socketDir, { recursive: true, force: true });
   }
 
   /** An outage: connections cut, port silent; the data stays until resume(). */
@@ -102,41 +150,84 @@ export class CosmosEmulator {
     return (body as { Documents?: Array<Record<string, unknown>> }).Documents ?? [];
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const activityId = randomUUID();
-    const fail = (status: number, substatus: number, code: string, message: string) => {
-      req.resume();
-      sendJson(
-        res,
-        status,
-        {
-          code,
-          message: `${message}\r\nActivityId: ${activityId}, Microsoft.Azure.Documents.Common/2.14.0`,
-        },
-        {
-          'x-ms-substatus': String(substatus),
-          'x-ms-activity-id': activityId,
-        },
-      );
+  /** The Cosmos plane's steps: keys refused, AAD tokens verified, native RBAC decided. */
+  private plane(): DataPlane<AccessTokenClaims, AllowedCosmosTarget> {
+    return {
+      authenticate: (req) => this.authenticate(req),
+      malformed: (message) =>
+        cosmosRefusal(400, 0, 'BadRequest', `The request URI is not valid. ${message}`),
+      map: (req, parsed) => {
+        const target = cosmosRequestTarget(req.method ?? 'GET', parsed.segments, req.headers);
+        if (target.controlPlane) {
+          const path = formatRequestTarget(parsed.segments, new URLSearchParams());
+          throw cosmosRefusal(
+            403,
+            5300,
+            'Forbidden',
+            `Request blocked by Auth local : The given request [${req.method} ${path}] cannot be authorized by AAD token in data plane. Learn more: https://aka.ms/cosmos-native-rbac.`,
+          );
+        }
+        return { ...target, segments: parsed.segments, query: parsed.query };
+      },
+      authorize: (claims, target) =>
+        this.options.authorize
+          ? this.options.authorize(claims, target.action, target)
+          : { allowed: false, message: 'No authorization is configured.' },
+      forbidden: (claims, target) => {
+        this.options.log?.({
+          event: 'cosmos-forbidden',
+          identity: claims.xms_mirid,
+          action: target.action,
+        });
+        const resource = target.database
+          ? `/dbs/${target.database}${target.container ? `/colls/${target.container}` : ''}`
+          : '/';
+        return cosmosRefusal(
+          403,
+          5301,
+          'Forbidden',
+          `Request blocked by Auth local : Request is blocked because principal [${claims.oid}] does not have required RBAC permissions to perform action [${target.action}] on resource [${resource}]. Learn more: https://aka.ms/cosmos-native-rbac.`,
+        );
+      },
+      serve: (req, res, _claims, target) =>
+        this.forward(
+          req,
+          res,
+          formatRequestTarget(target.segments, target.query),
+          target.segments.length === 0 && req.method === 'GET',
+        ),
     };
-    const auth = decodeURIComponent(String(req.headers.authorization ?? ''));
-    const params = new URLSearchParams(auth);
+  }
+
+  private authenticate(req: IncomingMessage): AccessTokenClaims {
+    // The header is `type=aad&ver=1.0&sig=<token>`, percent-encoded as a whole; a malformed
+    // encoding is a malformed token, answered like one.
+    let params: URLSearchParams;
+    try {
+      params = new URLSearchParams(decodeURIComponent(String(req.headers.authorization ?? '')));
+    } catch {
+      params = new URLSearchParams('type=aad&sig=malformed');
+    }
     if (params.get('type') === 'master' || params.get('type') === 'resource') {
-      return fail(
+      throw cosmosRefusal(
         401,
         5202,
         'Unauthorized',
         'Local Authorization is disabled. Use an AAD token to authorize all requests.',
       );
     }
-    let claims: AccessTokenClaims;
     const origin = this.endpoint.replace(/\/$/, '');
     try {
       if (params.get('type') !== 'aad') throw new AccessTokenError('missing', 'no AAD token');
-      claims = verifyAccessToken(`Bearer ${params.get('sig') ?? ''}`, this.options.jwks, [
-        origin,
-        COSMOS_RESOURCE,
-      ]);
+      return verifyAccessToken(
+        `Bearer ${params.get('sig') ?? ''}`,
+        this.options.jwks,
+        [origin, COSMOS_RESOURCE],
+        {
+          issuers: [v1Issuer(this.options.tenantId)],
+          tenantId: this.options.tenantId,
+        },
+      );
     } catch (error) {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
       this.options.log?.({ event: 'cosmos-unauthorized', problem });
@@ -144,54 +235,33 @@ export class CosmosEmulator {
         missing:
           'Required Header authorization is missing. Ensure a valid Authorization token is passed.',
         'wrong-audience': `Provided AAD token is intended for another audience. This database account accepts tokens intended for [${origin}, ${COSMOS_RESOURCE}].`,
+        'wrong-issuer': 'The AAD token issuer is not valid for this database account.',
+        'wrong-tenant': 'The AAD token is from a tenant this database account does not trust.',
         expired: 'The authorization token expired.',
         'not-yet-valid': 'The authorization token is not yet valid.',
         'bad-signature':
           'The input authorization token could not be validated: signature verification failed.',
         malformed: 'The input authorization token could not be parsed.',
       }[problem];
-      return fail(401, problem === 'wrong-audience' ? 5008 : 0, 'Unauthorized', message);
+      throw cosmosRefusal(401, problem === 'wrong-audience' ? 5008 : 0, 'Unauthorized', message);
     }
-    const path = new URL(req.url ?? '/', origin).pathname;
-    const target = cosmosRequestTarget(req.method ?? 'GET', path, req.headers);
-    if (target.controlPlane) {
-      return fail(
-        403,
-        5300,
-        'Forbidden',
-        `Request blocked by Auth local : The given request [${req.method} ${path}] cannot be authorized by AAD token in data plane. Learn more: https://aka.ms/cosmos-native-rbac.`,
-      );
-    }
-    const decision = this.options.authorize?.(claims, target.action, target) ?? { allowed: true };
-    if (!decision.allowed) {
-      this.options.log?.({
-        event: 'cosmos-forbidden',
-        identity: claims.xms_mirid,
-        action: target.action,
-      });
-      const resource = target.database
-        ? `/dbs/${target.database}${target.container ? `/colls/${target.container}` : ''}`
-        : '/';
-      return fail(
-        403,
-        5301,
-        'Forbidden',
-        `Request blocked by Auth local : Request is blocked because principal [${claims.oid}] does not have required RBAC permissions to perform action [${target.action}] on resource [${resource}]. Learn more: https://aka.ms/cosmos-native-rbac.`,
-      );
-    }
-    this.forward(req, res, path === '/' && req.method === 'GET');
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, isAccountRead: boolean): void {
+  /** Forwards the request target rebuilt from what was authorized, never the raw one. */
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    isAccountRead: boolean,
+  ): void {
     const upstream = request(
       {
-        host: '127.0.0.1',
-        port: this.backendPort,
+        socketPath: this.backendSocket,
         method: req.method,
-        path: req.url,
+        path,
         headers: {
           ...req.headers,
-          host: `localhost:${this.backendPort}`,
+          host: 'localhost',
           connection: 'keep-alive',
         },
       },
@@ -247,8 +317,7 @@ export class CosmosEmulator {
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          host: '127.0.0.1',
-          port: this.backendPort,
+          socketPath: this.backendSocket,
           method,
           path,
           headers: {

@@ -3,7 +3,35 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** An HTTPS server on loopback that can be stopped without waiting for keep-alive clients. */
+/**
+ * How a plane answers a request its handler failed on: its own error dialect, a 400 for input
+ * it could not parse (a URIError, a SyntaxError, a body over the limit), a 500 otherwise, and
+ * never the error's text (internal detail is not the caller's business).
+ */
+export type PlaneErrorWriter = (res: ServerResponse, failure: 'bad-request' | 'internal') => void;
+
+/** The default: a JSON error that names nothing internal. */
+const genericErrors: PlaneErrorWriter = (res, failure) =>
+  failure === 'bad-request'
+    ? sendJson(res, 400, { error: 'bad_request', message: 'The request is malformed.' })
+    : sendJson(res, 500, { error: 'internal_error', message: 'The request failed.' });
+
+/** Whether a handler error is the request's fault: input that did not parse. */
+export function isBadInput(error: unknown): boolean {
+  return (
+    error instanceof URIError || error instanceof SyntaxError || error instanceof BodyTooLargeError
+  );
+}
+
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/**
+ * An HTTPS server on loopback that can be stopped without waiting for keep-alive clients. No
+ * handler error, thrown or rejected, escapes it: the request gets the plane's error and the
+ * server keeps serving.
+ */
 export class LoopbackHttpsServer {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
@@ -12,16 +40,30 @@ export class LoopbackHttpsServer {
   constructor(
     private readonly tls: { cert: string; key: string },
     private readonly handler: RequestListener,
+    private readonly errors: PlaneErrorWriter = genericErrors,
+    private readonly log?: (event: Record<string, unknown>) => void,
   ) {}
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const server = createServer({ ...this.tls }, (req, res) => {
-      Promise.resolve(this.handler(req, res)).catch((error: unknown) => {
-        if (!res.headersSent)
-          sendJson(res, 500, { error: 'internal_error', message: String(error) });
-        else res.destroy();
-      });
+      const failed = (error: unknown) => {
+        this.log?.({ event: 'request-failed', error: String(error), method: req.method });
+        req.resume();
+        if (res.headersSent) return void res.destroy();
+        try {
+          this.errors(res, isBadInput(error) ? 'bad-request' : 'internal');
+        } catch {
+          res.destroy();
+        }
+      };
+      try {
+        Promise.resolve(this.handler(req, res)).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
     });
+    // A socket error (reset, TLS garbage) ends that socket only.
+    server.on('tlsClientError', () => undefined);
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -74,7 +116,7 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new Error('request body too large');
+    if (size > limit) throw new BodyTooLargeError('request body too large');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

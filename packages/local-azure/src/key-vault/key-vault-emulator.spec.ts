@@ -13,7 +13,12 @@ function credential(claims: Record<string, unknown> = {}, signingKey = key) {
   return testCredential(signingKey, { audience: LOCAL_VAULT_RESOURCE, claims });
 }
 
-async function start(authorize?: ConstructorParameters<typeof KeyVaultEmulator>[0]['authorize']) {
+/** Each spec says what RBAC decides: the emulator has no default. */
+async function start(
+  authorize: ConstructorParameters<typeof KeyVaultEmulator>[0]['authorize'] = () => ({
+    allowed: true,
+  }),
+) {
   const ca = await ensureLocalCa(process.env.LOCAL_AZURE_STATE_DIR!);
   vault = new KeyVaultEmulator({
     port: 0,

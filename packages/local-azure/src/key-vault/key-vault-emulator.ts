@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AuthorizationDecision } from '../authorization/decision.js';
+import { dataPlaneHandler, PlaneRefusal, type DataPlane } from '../http/data-plane-pipeline.js';
 import { LoopbackHttpsServer, readBody, sendJson } from '../http/https-server.js';
+import { v1Issuer } from '../sts/access-token-claims.js';
+import { keyVaultRequestTarget, type VaultTarget } from './key-vault-request.js';
 import {
   AccessTokenError,
   verifyAccessToken,
@@ -17,10 +20,8 @@ import { SecretStore, type SecretVersion } from './secret-store.js';
  */
 export const LOCAL_VAULT_RESOURCE = 'https://vault.localhost';
 
-export type KeyVaultDataAction =
-  | 'Microsoft.KeyVault/vaults/secrets/getSecret/action'
-  | 'Microsoft.KeyVault/vaults/secrets/readMetadata/action'
-  | 'Microsoft.KeyVault/vaults/secrets/setSecret/action';
+export type { KeyVaultDataAction } from './key-vault-request.js';
+import type { KeyVaultDataAction } from './key-vault-request.js';
 
 export interface KeyVaultEmulatorOptions {
   host?: string;
@@ -30,10 +31,12 @@ export interface KeyVaultEmulatorOptions {
   authorityHost: string;
   tenantId: string;
   jwks: JwksSource;
-  authorize?: (
+  /** Required: a plane with no decision refuses (there is no default allow). */
+  authorize: (
     claims: AccessTokenClaims,
     action: KeyVaultDataAction,
-    secretName: string,
+    /** undefined for vault-wide operations (listing secrets). */
+    secretName: string | undefined,
   ) => AuthorizationDecision;
   /** Persist secrets under stateDir/key-vault/secrets.json; in memory when omitted. */
   stateDir?: string;
@@ -47,7 +50,20 @@ export class KeyVaultEmulator {
   private port = 0;
 
   constructor(private readonly options: KeyVaultEmulatorOptions) {
-    this.server = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
+    this.server = new LoopbackHttpsServer(
+      options.tls,
+      dataPlaneHandler(this.plane()),
+      (res, failure) =>
+        failure === 'bad-request'
+          ? this.error(res, 400, 'BadParameter', 'The request is malformed.')
+          : this.error(
+              res,
+              500,
+              'InternalServerError',
+              'The service encountered an internal error.',
+            ),
+      options.log,
+    );
     this.store = new SecretStore(
       options.stateDir ? join(options.stateDir, 'key-vault', 'secrets.json') : undefined,
     );
@@ -88,85 +104,116 @@ export class KeyVaultEmulator {
     return existing ? { version: existing.version } : this.setSecret(name, generate());
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.vaultUrl);
-    const parts = url.pathname.split('/').filter(Boolean);
-    if (parts[0] !== 'secrets' || parts.length < 2 || parts.length > 3) {
-      return this.error(
-        res,
-        400,
-        'BadParameter',
-        `The request URI ${url.pathname} is not supported.`,
-      );
-    }
-    const name = decodeURIComponent(parts[1]!);
-    const tail = parts[2] ? decodeURIComponent(parts[2]) : undefined;
-    const action: KeyVaultDataAction =
-      req.method === 'PUT'
-        ? 'Microsoft.KeyVault/vaults/secrets/setSecret/action'
-        : tail === 'versions'
-          ? 'Microsoft.KeyVault/vaults/secrets/readMetadata/action'
-          : 'Microsoft.KeyVault/vaults/secrets/getSecret/action';
-    const claims = this.authenticate(req, res);
-    if (!claims) return;
-    const decision = this.options.authorize?.(claims, action, name) ?? { allowed: true };
-    if (!decision.allowed) return this.forbidden(res, claims, action, name, decision.message);
+  /** The Key Vault plane's steps: every operation is mapped to its data action, or refused. */
+  private plane(): DataPlane<AccessTokenClaims, VaultTarget> {
+    return {
+      authenticate: (req) => this.authenticate(req),
+      malformed: (message) =>
+        new PlaneRefusal((res) =>
+          this.error(res, 400, 'BadParameter', `The request URI is not valid. ${message}`),
+        ),
+      map: (req, parsed) => {
+        const target = keyVaultRequestTarget(req.method ?? 'GET', parsed.segments);
+        if ('status' in target) {
+          throw new PlaneRefusal((res) =>
+            this.error(res, target.status, target.code, target.message),
+          );
+        }
+        return target;
+      },
+      authorize: (claims, target) =>
+        this.options.authorize
+          ? this.options.authorize(claims, target.action, target.secret)
+          : { allowed: false, message: 'No authorization is configured.' },
+      forbidden: (claims, target, reason) =>
+        new PlaneRefusal((res) =>
+          this.forbidden(res, claims, target.action, target.secret, reason),
+        ),
+      serve: (req, res, _claims, target) => this.serve(req, res, target),
+    };
+  }
 
-    if (req.method === 'PUT' && !tail) {
-      const body = JSON.parse((await readBody(req)) || '{}') as {
-        value?: unknown;
-        contentType?: string;
-      };
-      if (typeof body.value !== 'string')
-        return this.error(res, 400, 'BadParameter', 'Secret value is required.');
-      const created = await this.store.set(name, body.value, body.contentType);
-      return sendJson(res, 200, this.bundle(name, created));
-    }
-    if (req.method !== 'GET')
-      return this.error(res, 405, 'MethodNotAllowed', `${req.method} is not supported.`);
-    if (tail === 'versions') {
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: VaultTarget,
+  ): Promise<void> {
+    const { operation, secret: name, version } = target;
+    if (operation === 'list') {
       return sendJson(res, 200, {
-        value: this.store.versions(name).map((v) => {
-          const { value: _secret, ...item } = this.bundle(name, v);
+        value: this.store.names().map((secret) => {
+          const latest = this.store.latest(secret)!;
+          const { value: _value, id: _id, ...item } = this.bundle(secret, latest);
+          return { id: `${this.vaultUrl}/secrets/${encodeURIComponent(secret)}`, ...item };
+        }),
+        nextLink: null,
+      });
+    }
+    if (operation === 'set') {
+      let body: { value?: unknown; contentType?: unknown };
+      try {
+        body = JSON.parse((await readBody(req, 64 * 1024)) || '{}') as typeof body;
+      } catch {
+        return this.error(res, 400, 'BadParameter', 'The request body is not valid JSON.');
+      }
+      if (typeof body !== 'object' || body === null || typeof body.value !== 'string')
+        return this.error(res, 400, 'BadParameter', 'Secret value is required.');
+      const contentType = typeof body.contentType === 'string' ? body.contentType : undefined;
+      const created = await this.store.set(name!, body.value, contentType);
+      return sendJson(res, 200, this.bundle(name!, created));
+    }
+    if (operation === 'versions') {
+      return sendJson(res, 200, {
+        value: this.store.versions(name!).map((v) => {
+          const { value: _secret, ...item } = this.bundle(name!, v);
           return item;
         }),
         nextLink: null,
       });
     }
-    const secret = tail ? this.store.version(name, tail) : this.store.latest(name);
+    const secret = version ? this.store.version(name!, version) : this.store.latest(name!);
     if (!secret) {
       return this.error(
         res,
         404,
         'SecretNotFound',
-        `A secret with (name/id) ${name}${tail ? `/${tail}` : ''} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
+        `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
       );
     }
-    return sendJson(res, 200, this.bundle(name, secret));
+    return sendJson(res, 200, this.bundle(name!, secret));
   }
 
-  /** Verifies the bearer token; answers the challenge or Key Vault's 401 and returns undefined when it fails. */
-  private authenticate(req: IncomingMessage, res: ServerResponse): AccessTokenClaims | undefined {
+  /** Verifies the bearer token; throws the challenge or Key Vault's 401 when it fails. */
+  private authenticate(req: IncomingMessage): AccessTokenClaims {
     const challenge = {
       'www-authenticate': `Bearer authorization="${this.options.authorityHost}/${this.options.tenantId}", resource="${LOCAL_VAULT_RESOURCE}"`,
     };
     try {
-      return verifyAccessToken(req.headers.authorization, this.options.jwks, [
-        LOCAL_VAULT_RESOURCE,
-      ]);
+      return verifyAccessToken(
+        req.headers.authorization,
+        this.options.jwks,
+        [LOCAL_VAULT_RESOURCE],
+        {
+          issuers: [v1Issuer(this.options.tenantId)],
+          tenantId: this.options.tenantId,
+        },
+      );
     } catch (error) {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
       const message = {
         missing: 'AKV10000: Request is missing a Bearer or PoP token.',
         'wrong-audience': `AKV10022: Invalid audience. Expected ${LOCAL_VAULT_RESOURCE}, found: ${(error as Error).message}`,
+        'wrong-issuer': `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${this.options.tenantId}/.`,
+        'wrong-tenant': `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${this.options.tenantId}/.`,
         expired: "[TokenExpired] Error validating token: 'S2S12086'.",
         'not-yet-valid': "[TokenNotYetValid] Error validating token: 'S2S12086'.",
         'bad-signature': 'AKV10046: Unable to resolve the key used for signature validation.',
         malformed: 'AKV10001: Invalid token format.',
       }[problem];
       this.options.log?.({ event: 'key-vault-unauthorized', problem });
-      sendJson(res, 401, { error: { code: 'Unauthorized', message } }, challenge);
-      return undefined;
+      throw new PlaneRefusal((res) =>
+        sendJson(res, 401, { error: { code: 'Unauthorized', message } }, challenge),
+      );
     }
   }
 
@@ -174,7 +221,7 @@ export class KeyVaultEmulator {
     res: ServerResponse,
     claims: AccessTokenClaims,
     action: string,
-    secret: string,
+    secret: string | undefined,
     reason: string,
   ) {
     this.options.log?.({
@@ -189,7 +236,7 @@ export class KeyVaultEmulator {
         message:
           `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n` +
           `Caller: appid=${claims.appid};oid=${claims.oid};iss=${claims.iss}\r\nAction: '${action}'\r\n` +
-          `Resource: '/providers/microsoft.keyvault/vaults/${this.options.vaultName}/secrets/${secret}'\r\n` +
+          `Resource: '/providers/microsoft.keyvault/vaults/${this.options.vaultName}${secret === undefined ? '' : `/secrets/${secret}`}'\r\n` +
           `Assignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\nVault: ${this.options.vaultName};location=local\r\n(${reason})`,
         innererror: { code: 'ForbiddenByRbac' },
       },

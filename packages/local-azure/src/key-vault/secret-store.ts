@@ -28,6 +28,10 @@ export class SecretStore {
     }
   }
 
+  names(): string[] {
+    return [...this.secrets.keys()];
+  }
+
   latest(name: string): SecretVersion | undefined {
     return this.secrets.get(name)?.at(-1);
   }
@@ -54,7 +58,7 @@ export class SecretStore {
 
   private async save(): Promise<void> {
     if (!this.file) return;
-    await mkdir(dirname(this.file), { recursive: true });
+    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
     const temp = `${this.file}.tmp`;
     await writeFile(temp, JSON.stringify(Object.fromEntries(this.secrets)), { mode: 0o600 });
     await rename(temp, this.file);

@@ -15,7 +15,13 @@ describe('Queue (peek-lock semantics)', () => {
     const lock = queue.lock(first, owner, 'active');
     expect(queue.complete(lock.token)).toBe(true);
     expect(queue.complete(lock.token)).toBe(false);
-    expect(queue.stats()).toEqual({ active: 1, locked: 0, deadLettered: 0, completed: 1 });
+    expect(queue.stats()).toEqual({
+      active: 1,
+      scheduled: 0,
+      locked: 0,
+      deadLettered: 0,
+      completed: 1,
+    });
   });
 
   it('returns an abandoned message first and dead-letters it after maxDeliveryCount', () => {

@@ -21,6 +21,7 @@ export interface Lock {
 
 export interface QueueStats {
   active: number;
+  scheduled: number;
   locked: number;
   deadLettered: number;
   completed: number;
@@ -38,6 +39,8 @@ export class Queue {
   private nextSequence = 1;
   private completed = 0;
   private readonly listeners = new Set<() => void>();
+  /** Scheduled messages, by sequence number, waiting for their enqueue time. */
+  private readonly scheduled = new Map<number, { message: StoredMessage; timer: NodeJS.Timeout }>();
 
   constructor(
     readonly name: string,
@@ -63,8 +66,44 @@ export class Queue {
     return message;
   }
 
-  /** Takes the next message from the queue or its dead-letter sub-queue. */
-  take(subQueue: 'active' | 'deadLetter'): StoredMessage | undefined {
+  /**
+   * Holds a message until `at`, then enqueues it; its sequence number is given now (as Service
+   * Bus does) so that it can be cancelled by it.
+   */
+  schedule(amqp: Record<string, unknown>, at: Date): StoredMessage {
+    const message: StoredMessage = {
+      sequenceNumber: this.nextSequence++,
+      enqueuedAt: at,
+      amqp,
+      deliveryCount: 0,
+    };
+    const timer = setTimeout(
+      () => {
+        this.scheduled.delete(message.sequenceNumber);
+        message.enqueuedAt = new Date();
+        this.active.push(message);
+        this.active.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+        this.notify();
+      },
+      Math.max(0, at.getTime() - Date.now()),
+    );
+    timer.unref();
+    this.scheduled.set(message.sequenceNumber, { message, timer });
+    return message;
+  }
+
+  /** Cancels a scheduled message; false when there is none with that number (any more). */
+  cancelScheduled(sequenceNumber: number): boolean {
+    const entry = this.scheduled.get(sequenceNumber);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    this.scheduled.delete(sequenceNumber);
+    return true;
+  }
+
+  /** Takes the next message from the queue or a sub-queue (the transfer dead-letter queue is always empty here). */
+  take(subQueue: 'active' | 'deadLetter' | 'transferDeadLetter'): StoredMessage | undefined {
+    if (subQueue === 'transferDeadLetter') return undefined;
     const message = (subQueue === 'active' ? this.active : this.deadLetters).shift();
     if (message) message.deliveryCount += 1;
     return message;
@@ -127,16 +166,20 @@ export class Queue {
     return this.locks.has(token);
   }
 
+  /** Peek sees active, locked and scheduled messages, in sequence order, as in Service Bus. */
   peek(fromSequence: number, count: number): StoredMessage[] {
-    const all = [...this.active, ...[...this.locks.values()].map((l) => l.message)].sort(
-      (a, b) => a.sequenceNumber - b.sequenceNumber,
-    );
+    const all = [
+      ...this.active,
+      ...[...this.locks.values()].filter((l) => l.subQueue === 'active').map((l) => l.message),
+      ...[...this.scheduled.values()].map((s) => s.message),
+    ].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
     return all.filter((m) => m.sequenceNumber >= fromSequence).slice(0, count);
   }
 
   stats(): QueueStats {
     return {
       active: this.active.length,
+      scheduled: this.scheduled.size,
       locked: this.locks.size,
       deadLettered: this.deadLetters.length,
       completed: this.completed,
@@ -145,6 +188,8 @@ export class Queue {
 
   close(): void {
     for (const lock of this.locks.values()) clearTimeout(lock.timer);
+    for (const entry of this.scheduled.values()) clearTimeout(entry.timer);
+    this.scheduled.clear();
     this.locks.clear();
     this.listeners.clear();
   }

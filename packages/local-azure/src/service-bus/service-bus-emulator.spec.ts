@@ -29,6 +29,7 @@ beforeAll(async () => {
     port: 0,
     tls: await ca.issueServerCertificate(['localhost', '127.0.0.1']),
     jwks: () => [toJwk(key)],
+    issuer: { issuers: [`https://sts.windows.net/${TENANT}/`], tenantId: TENANT },
     queues: [
       { name: 'documents', maxDeliveryCount: 3, lockDurationMs: 2000 },
       { name: 'poison', maxDeliveryCount: 2, lockDurationMs: 2000 },

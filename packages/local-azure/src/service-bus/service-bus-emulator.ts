@@ -1,6 +1,7 @@
 import type { Server } from 'node:net';
 import rhea, {
   type Connection,
+  type Delivery,
   type EventContext,
   type Message,
   type Receiver,
@@ -12,85 +13,146 @@ import {
   verifyAccessToken,
   type AccessTokenClaims,
   type JwksSource,
+  type TokenIssuerPolicy,
 } from '../tokens/access-token.js';
-import { Queue, type QueueStats, type StoredMessage } from './queue.js';
+import { cbsStatus, managementStatus, reply } from './amqp-replies.js';
+import {
+  ServiceBusEntities,
+  type ResolvedEntity,
+  type ServiceBusEntityRef,
+  type ServiceBusQueueOptions,
+  type ServiceBusTopicOptions,
+} from './entities.js';
+import { claimName, ConnectionTokens, type ServiceBusAction } from './link-grants.js';
+import { handleManagement } from './management.js';
+import type { Queue, QueueStats } from './queue.js';
+import { enableServiceBusSasl } from './sasl.js';
+import { decodeTransfer, toAmqp } from './wire-messages.js';
 
 export const SERVICE_BUS_RESOURCE = 'https://servicebus.azure.net';
 
-export interface ServiceBusQueueOptions {
-  name: string;
-  maxDeliveryCount?: number;
-  lockDurationMs?: number;
-}
+/** The Standard tier's message size limit; Premium allows up to 100 MB per entity. */
+export const STANDARD_MAX_MESSAGE_SIZE = 256 * 1024;
 
-export type ServiceBusAction = 'send' | 'listen';
+export type { ServiceBusAction } from './link-grants.js';
+export type {
+  ServiceBusEntityRef,
+  ServiceBusQueueOptions,
+  ServiceBusTopicOptions,
+} from './entities.js';
 
 export interface ServiceBusEmulatorOptions {
   host?: string;
   port: number;
   tls: { cert: string; key: string };
   queues: readonly ServiceBusQueueOptions[];
+  topics?: readonly ServiceBusTopicOptions[];
   jwks: JwksSource;
-  authorize?: (
+  /** Who may issue the tokens put on $cbs. */
+  issuer: TokenIssuerPolicy;
+  /** Required: with no decision there is no access. */
+  authorize: (
     claims: AccessTokenClaims,
     action: ServiceBusAction,
-    queue: string,
+    entity: ServiceBusEntityRef,
   ) => AuthorizationDecision;
+  /** Bytes per message; Standard's 256 KB by default. */
+  maxMessageSize?: number;
   log?: (event: Record<string, unknown>) => void;
 }
 
-/** The Azure data actions behind Service Bus's AMQP claims, for messages a person reads. */
-const DATA_ACTIONS: Record<ServiceBusAction, string> = {
-  send: 'Microsoft.ServiceBus/namespaces/queues/send/action',
-  listen: 'Microsoft.ServiceBus/namespaces/queues/receive/action',
-};
-
-const BATCH_FORMAT = 0x80013700;
-const DEAD_LETTER_SUFFIX = '/$deadletterqueue';
-
-interface ConnectionState {
-  /** CBS tokens put on this connection, by the resource URI they were put for. */
-  tokens: Map<string, { claims: AccessTokenClaims; expiresAt: number }>;
+/** What a link was attached for, kept on the link and re-checked whenever it is used. */
+interface LinkGrant {
+  entity: ResolvedEntity;
+  action: ServiceBusAction;
+  unsubscribe?: () => void;
 }
 
+/** rhea's outcome constructors are on its message module, untyped. */
+const ACCEPTED = () =>
+  (rhea.message as unknown as { accepted(): { described(): unknown } }).accepted().described();
+
+const LOCK_LOST = () =>
+  (
+    rhea.message as unknown as {
+      rejected(fields: unknown): { described(): unknown };
+    }
+  )
+    .rejected({
+      error: {
+        condition: 'com.microsoft:message-lock-lost',
+        description:
+          'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+      },
+    })
+    .described();
+
+const grants = new WeakMap<Sender | Receiver, LinkGrant>();
+
 /**
- * Service Bus over AMQP 1.0 with TLS, enough for @azure/service-bus: CBS token authorization
- * (put-token on $cbs, checked per link), send (single and batched), peek-lock receive with
- * complete / abandon / dead-letter, lock renewal and peek on $management, and the dead-letter
- * sub-queue.
+ * Service Bus over AMQP 1.0 with TLS, as the SDKs of every language speak it: SASL MSSBCBS or
+ * ANONYMOUS, CBS put-token on $cbs, attach frames that echo source and target and carry the
+ * entity's max-message-size, sends (single and batched) checked against the link's rights on
+ * every transfer, peek-lock receive with complete / abandon / dead-letter settled with their
+ * outcome, the management operations (renew-lock, peek, schedule, cancel), queues with their
+ * dead-letter sub-queue, and topics with subscriptions. Links whose token expires are detached.
  */
 export class ServiceBusEmulator {
-  private readonly queues = new Map<string, Queue>();
-  private readonly container = rhea.create_container({ id: 'local-service-bus' });
-  private readonly connections = new Map<Connection, ConnectionState>();
+  private readonly entities: ServiceBusEntities;
+  private readonly tokens = new ConnectionTokens();
+  private readonly container = rhea.create_container({
+    id: 'local-service-bus',
+    // Every transfer is accepted or rejected by the emulator itself, after its checks.
+    autoaccept: false,
+  } as unknown as Parameters<typeof rhea.create_container>[0]);
+  private readonly connections = new Set<Connection>();
+  private readonly maxMessageSize: number;
   private server?: Server;
+  private port?: number;
+  private expirySweep?: NodeJS.Timeout;
 
   constructor(private readonly options: ServiceBusEmulatorOptions) {
-    for (const queue of options.queues) {
-      this.queues.set(
-        queue.name.toLowerCase(),
-        new Queue(queue.name, queue.maxDeliveryCount ?? 10, queue.lockDurationMs ?? 60_000),
-      );
-    }
-    this.container.sasl_server_mechanisms.enable_anonymous();
+    this.entities = new ServiceBusEntities(options.queues, options.topics);
+    this.maxMessageSize = options.maxMessageSize ?? STANDARD_MAX_MESSAGE_SIZE;
+    enableServiceBusSasl(this.container);
     this.container.on('connection_open', (context: EventContext) => {
-      this.connections.set(context.connection, { tokens: new Map() });
+      this.connections.add(context.connection);
     });
-    this.container.on('disconnected', (context: EventContext) => this.forget(context.connection));
-    this.container.on('connection_close', (context: EventContext) =>
-      this.forget(context.connection),
+    this.container.on('disconnected', (context: EventContext) =>
+      this.connections.delete(context.connection),
     );
-    this.container.on('sender_open', (context: EventContext) => this.openSender(context));
-    this.container.on('receiver_open', (context: EventContext) => this.openReceiver(context));
-    this.container.on('message', (context: EventContext) => this.onMessage(context));
-    this.container.on('sendable', (context: EventContext) => this.dispatch(context.sender!));
+    this.container.on('connection_close', (context: EventContext) =>
+      this.connections.delete(context.connection),
+    );
+    this.container.on('sender_open', (context: EventContext) =>
+      this.guard(context, () => this.openSender(context.sender!)),
+    );
+    this.container.on('receiver_open', (context: EventContext) =>
+      this.guard(context, () => this.openReceiver(context.receiver!)),
+    );
+    this.container.on('message', (context: EventContext) =>
+      this.guard(context, () => this.onMessage(context)),
+    );
+    this.container.on('sendable', (context: EventContext) =>
+      this.guard(context, () => this.dispatch(context.sender!)),
+    );
     // Peek-lock receivers (rcv-settle-mode second) send their outcome unsettled and wait for the
     // broker to settle it; receivers that settle first only raise 'settled'.
     for (const outcome of ['accepted', 'rejected', 'released', 'modified'] as const) {
-      this.container.on(outcome, (context: EventContext) => this.onOutcome(context, outcome));
+      this.container.on(outcome, (context: EventContext) =>
+        this.guard(context, () => this.onOutcome(context, outcome)),
+      );
     }
-    this.container.on('settled', (context: EventContext) => this.onOutcome(context, undefined));
+    this.container.on('settled', (context: EventContext) =>
+      this.guard(context, () => this.onOutcome(context, undefined)),
+    );
     this.container.on('sender_close', (context: EventContext) => this.releaseLink(context.sender!));
+    this.container.on('sender_error', () => undefined);
+    this.container.on('receiver_error', () => undefined);
+    this.container.on('connection_error', () => undefined);
+    this.container.on('protocol_error', (context: EventContext) =>
+      this.options.log?.({ event: 'service-bus-protocol-error', error: String(context.error) }),
+    );
     // A protocol error on one connection must not take the emulator down.
     this.container.on('error', (error: unknown) =>
       this.options.log?.({ event: 'service-bus-error', error: String(error) }),
@@ -109,9 +171,13 @@ export class ServiceBusEmulator {
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    // A TLS handshake that fails (a port scan, plain TCP) ends that socket only.
+    server.on('tlsClientError', () => undefined);
     this.server = server;
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
+    this.expirySweep = setInterval(() => this.detachExpiredLinks(), 1000);
+    this.expirySweep.unref();
     return { port: this.port };
   }
 
@@ -129,11 +195,26 @@ export class ServiceBusEmulator {
 
   async stop(): Promise<void> {
     await this.closeServer();
-    for (const queue of this.queues.values()) queue.close();
+    for (const queue of this.entities.all()) queue.close();
+  }
+
+  stats(entity: string): QueueStats {
+    return this.queue(entity).stats();
+  }
+
+  deadLetters(entity: string) {
+    return this.queue(entity).deadLetters.map((message) => ({
+      messageId:
+        message.amqp.message_id === undefined ? undefined : String(message.amqp.message_id),
+      reason: message.deadLetter?.reason,
+      description: message.deadLetter?.description,
+      deliveryCount: message.deliveryCount,
+    }));
   }
 
   private async closeServer(): Promise<void> {
-    for (const connection of this.connections.keys()) {
+    clearInterval(this.expirySweep);
+    for (const connection of this.connections) {
       try {
         connection.close();
       } catch {
@@ -145,7 +226,7 @@ export class ServiceBusEmulator {
     if (server) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const connection of this.connections.keys()) {
+        for (const connection of this.connections) {
           (connection as unknown as { socket?: { destroy(): void } }).socket?.destroy();
         }
       });
@@ -153,76 +234,108 @@ export class ServiceBusEmulator {
     this.connections.clear();
   }
 
-  private port?: number;
-
-  stats(queue: string): QueueStats {
-    return this.queue(queue).stats();
-  }
-
-  deadLetters(queue: string) {
-    return this.queue(queue).deadLetters.map((message) => ({
-      messageId:
-        message.amqp.message_id === undefined ? undefined : String(message.amqp.message_id),
-      reason: message.deadLetter?.reason,
-      description: message.deadLetter?.description,
-      deliveryCount: message.deliveryCount,
-    }));
-  }
-
   private queue(name: string): Queue {
-    const queue = this.queues.get(name.toLowerCase());
-    if (!queue) throw new Error(`No queue '${name}'.`);
-    return queue;
+    const source = this.entities.resolve(name)?.source;
+    if (!source) throw new Error(`No queue or subscription '${name}'.`);
+    return source;
   }
 
-  private forget(connection: Connection): void {
-    this.connections.delete(connection);
+  /** An error in one handler fails that connection's request, never the process. */
+  private guard(context: EventContext, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.options.log?.({
+        event: 'service-bus-handler-error',
+        error: String(error),
+        stack: (error as Error).stack,
+      });
+      try {
+        context.connection.close({
+          condition: 'amqp:internal-error',
+          description: 'The service was unable to process the request.',
+        });
+      } catch {
+        // the connection is already gone
+      }
+    }
   }
 
   // ---- links -------------------------------------------------------------------------------
 
-  /** The client attaches a receiver: we send to it (queue, dead-letter queue, or a reply link). */
-  private openSender(context: EventContext): void {
-    const sender = context.sender!;
+  /** Echoes the terminus the client asked for, as Service Bus does: .NET reads a null one as refusal. */
+  private echo(link: Sender | Receiver): void {
+    const remote = (link as unknown as { remote: { attach?: Record<string, unknown> } }).remote
+      .attach;
+    const local = link as unknown as {
+      set_source(fields: unknown): void;
+      set_target(fields: unknown): void;
+      local: { attach: Record<string, unknown> };
+    };
+    if (remote?.source) local.set_source(remote.source);
+    if (remote?.target) local.set_target(remote.target);
+    local.local.attach.max_message_size = this.maxMessageSize;
+  }
+
+  /** The client attaches a receiver: we send to it (an entity, a sub-queue, or a reply link). */
+  private openSender(sender: Sender): void {
+    this.echo(sender);
     const address = sender.source?.address ?? '';
-    if (address === '$cbs' || address.endsWith('/$management')) return; // reply links
-    const entity = this.resolveEntity(address);
-    if (!entity)
+    // Reply links of $cbs and $management: they only ever carry answers to this client's requests.
+    if (address === '$cbs' || /(^|\/)\$management$/i.test(address)) return;
+    const entity = this.entities.resolve(address);
+    if (!entity?.source) {
       return this.refuse(
         sender,
         'amqp:not-found',
         `The messaging entity '${address}' could not be found.`,
       );
-    const denial = this.authorize(context.connection, entity.queue, 'listen');
+    }
+    const denial = this.authorize(sender.connection, entity.ref, 'listen');
     if (denial) return this.refuse(sender, 'amqp:unauthorized-access', denial);
-    const state = sender as unknown as {
-      queue: Queue;
-      subQueue: 'active' | 'deadLetter';
-      unsubscribe: () => void;
-    };
-    state.queue = entity.queue;
-    state.subQueue = entity.subQueue;
-    state.unsubscribe = entity.queue.onAvailable(() => this.dispatch(sender));
+    const source = entity.source;
+    grants.set(sender, {
+      entity,
+      action: 'listen',
+      unsubscribe: source.onAvailable(() => this.guardedDispatch(sender)),
+    });
     this.dispatch(sender);
   }
 
-  /** The client attaches a sender: we receive from it (a queue, $cbs or $management). */
-  private openReceiver(context: EventContext): void {
-    const receiver = context.receiver!;
+  /** The client attaches a sender: we receive from it (an entity, $cbs or $management). */
+  private openReceiver(receiver: Receiver): void {
+    this.echo(receiver);
     const address = receiver.target?.address ?? '';
-    if (address === '$cbs') return;
-    const management = address.endsWith('/$management');
-    const entity = this.resolveEntity(
-      management ? address.slice(0, -'/$management'.length) : address,
-    );
-    if (!entity)
+    if (address === '$cbs') return this.grantCredit(receiver);
+    const entity = this.entities.resolve(address);
+    if (!entity) {
       return this.refuse(
         receiver,
         'amqp:not-found',
         `The messaging entity '${address}' could not be found.`,
       );
-    const denial = this.authorize(context.connection, entity.queue, management ? 'listen' : 'send');
+    }
+    if (entity.management) {
+      // Each management operation is authorized on its own (schedule needs Send, peek Listen).
+      grants.set(receiver, { entity, action: 'listen' });
+      return this.grantCredit(receiver);
+    }
+    if (entity.subQueue !== 'active') {
+      return this.refuse(
+        receiver,
+        'amqp:not-allowed',
+        `Cannot send to the sub-queue '${address}': a dead-letter queue receives only what the broker moves there.`,
+      );
+    }
+    const denial = this.authorize(receiver.connection, entity.ref, 'send');
     if (denial) return this.refuse(receiver, 'amqp:unauthorized-access', denial);
+    grants.set(receiver, { entity, action: 'send' });
+    this.grantCredit(receiver);
+  }
+
+  private grantCredit(receiver: Receiver): void {
+    const link = receiver as unknown as { credit: number; add_credit(n: number): void };
+    if (link.credit < 100) link.add_credit(500 - link.credit);
   }
 
   private refuse(link: Sender | Receiver, condition: string, description: string): void {
@@ -230,171 +343,167 @@ export class ServiceBusEmulator {
     link.close({ condition, description });
   }
 
-  private resolveEntity(
-    address: string,
-  ): { queue: Queue; subQueue: 'active' | 'deadLetter' } | undefined {
-    const path = address.replace(/^amqps?:\/\/[^/]+\//, '').replace(/^\//, '');
-    const deadLetter = path.toLowerCase().endsWith(DEAD_LETTER_SUFFIX);
-    const name = deadLetter ? path.slice(0, -DEAD_LETTER_SUFFIX.length) : path;
-    const queue = this.queues.get(name.toLowerCase());
-    return queue ? { queue, subQueue: deadLetter ? 'deadLetter' : 'active' } : undefined;
-  }
-
-  /** Returns a denial message, or undefined when a valid, authorized token covers the queue. */
+  /** A denial message, or undefined when a valid token on the connection grants the action. */
   private authorize(
     connection: Connection,
-    queue: Queue,
+    entity: ServiceBusEntityRef,
     action: ServiceBusAction,
   ): string | undefined {
-    const tokens = this.connections.get(connection)?.tokens;
-    const now = Date.now();
-    const token = [...(tokens?.entries() ?? [])].find(
-      ([audience, t]) => t.expiresAt > now && coversQueue(audience, queue.name),
-    )?.[1];
+    const resource = `sb://local/${entityPath(entity)}`;
+    const token = this.tokens.find(connection, entity);
     if (!token) {
-      return `Unauthorized access. '${action === 'send' ? 'Send' : 'Listen'}' claim(s) are required to perform this operation. Resource: 'sb://local/${queue.name}'. No valid token was put on the connection for it.`;
+      return `Unauthorized access. '${claimName(action)}' claim(s) are required to perform this operation. Resource: '${resource}'. No valid token was put on the connection for it.`;
     }
-    const decision = this.options.authorize?.(token.claims, action, queue.name) ?? {
-      allowed: true,
-    };
+    const decision = this.options.authorize(token.claims, action, entity);
     if (decision.allowed) return undefined;
     const who = token.claims.xms_mirid ?? token.claims.appid;
-    return `Unauthorized access. '${action === 'send' ? 'Send' : 'Listen'}' claim(s) are required to perform this operation. Identity '${who}' (object id ${token.claims.oid}) lacks the data action '${DATA_ACTIONS[action]}' on queue '${queue.name}'. ${decision.message}`;
+    return `Unauthorized access. '${claimName(action)}' claim(s) are required to perform this operation. Resource: '${resource}'. Identity '${who}' (object id ${token.claims.oid}): ${decision.message}`;
+  }
+
+  /** Service Bus detaches a link whose token expired or no longer grants its action. */
+  private detachExpiredLinks(): void {
+    for (const connection of this.connections) {
+      const links = connection as unknown as {
+        each_link(fn: (link: Sender | Receiver) => void): void;
+      };
+      links.each_link((link) => {
+        const grant = grants.get(link);
+        if (!grant || grant.entity.management || !link.is_open()) return;
+        const denial = this.authorize(connection, grant.entity.ref, grant.action);
+        if (denial) {
+          this.detach(
+            link,
+            `The link '${link.name}' is force detached. Code: TokenExpired. Details: ${denial}`,
+          );
+        }
+      });
+    }
+  }
+
+  private detach(link: Sender | Receiver, description: string): void {
+    grants.get(link)?.unsubscribe?.();
+    grants.delete(link);
+    this.refuse(link, 'amqp:unauthorized-access', description);
   }
 
   // ---- incoming messages: CBS, management, sends ------------------------------------------
 
   private onMessage(context: EventContext): void {
-    const address = context.receiver?.target?.address ?? '';
-    const message = context.message!;
-    if (address === '$cbs') return this.putToken(context, message);
-    if (address.endsWith('/$management'))
-      return this.management(context, address.slice(0, -'/$management'.length), message);
-    const entity = this.resolveEntity(address);
-    if (!entity) return;
-    const format = (context.delivery as unknown as { format?: number }).format;
-    // rhea hands over a non-default message format undecoded, as the raw bytes.
-    const messages =
-      format === BATCH_FORMAT
-        ? decodeBatch(rhea.message.decode(message as unknown as Buffer) as unknown as Message)
-        : [message];
-    for (const single of messages) entity.queue.enqueue(stripBrokerAnnotations(single));
+    const receiver = context.receiver!;
+    const delivery = context.delivery!;
+    const address = receiver.target?.address ?? '';
+    if (address === '$cbs') {
+      delivery.accept();
+      return this.putToken(context, context.message!);
+    }
+    const grant = grants.get(receiver);
+    if (!grant) {
+      // A link that was refused at attach (or never authorized) carries nothing.
+      return reject(delivery, 'amqp:unauthorized-access', 'The link is not authorized.');
+    }
+    if (grant.entity.management) {
+      delivery.accept();
+      return handleManagement(context, context.message!, grant.entity, {
+        authorize: (action) => this.authorize(context.connection, grant.entity.ref, action),
+        maxMessageSize: this.maxMessageSize,
+      });
+    }
+    // Rights are checked on every transfer, not only at attach: a token can expire or be replaced.
+    const denial = this.authorize(context.connection, grant.entity.ref, 'send');
+    if (denial) {
+      reject(delivery, 'amqp:unauthorized-access', denial);
+      return this.detach(receiver, denial);
+    }
+    const transfer = decodeTransfer(context);
+    if (transfer.size > this.maxMessageSize) {
+      return reject(
+        delivery,
+        'amqp:link:message-size-exceeded',
+        `The received message (delivery-id:${String((delivery as unknown as { id?: number }).id)}, size:${transfer.size} bytes) exceeds the limit (${this.maxMessageSize} bytes) currently allowed on the link.`,
+      );
+    }
+    for (const message of transfer.messages) {
+      const annotations = message.message_annotations as Record<string, unknown> | undefined;
+      const scheduledAt = annotations?.['x-opt-scheduled-enqueue-time'];
+      for (const queue of grant.entity.targets) {
+        if (scheduledAt instanceof Date && scheduledAt.getTime() > Date.now()) {
+          queue.schedule(message, scheduledAt);
+        } else queue.enqueue(message);
+      }
+    }
+    delivery.accept();
   }
 
   private putToken(context: EventContext, request: Message): void {
     const props = request.application_properties ?? {};
     const audience = String(props.name ?? '');
-    let status = 200;
-    let description = 'OK';
     try {
-      const claims = verifyAccessToken(`Bearer ${String(request.body)}`, this.options.jwks, [
-        SERVICE_BUS_RESOURCE,
-      ]);
-      this.connections
-        .get(context.connection)
-        ?.tokens.set(audience, { claims, expiresAt: claims.exp * 1000 });
-    } catch (error) {
-      status = 401;
-      description =
-        error instanceof AccessTokenError ? `InvalidSignature: ${error.message}` : 'Invalid token';
-      this.options.log?.({
-        event: 'service-bus-cbs-rejected',
-        audience,
-        problem: (error as AccessTokenError).problem,
-      });
-    }
-    this.reply(
-      context,
-      request,
-      { 'status-code': status, 'status-description': description },
-      undefined,
-    );
-  }
-
-  private management(context: EventContext, entityAddress: string, request: Message): void {
-    const entity = this.resolveEntity(entityAddress);
-    const operation = String(request.application_properties?.operation ?? '');
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    if (!entity) return this.reply(context, request, status(404, 'Not found'), undefined);
-    const denial = this.authorize(context.connection, entity.queue, 'listen');
-    if (denial) return this.reply(context, request, status(401, denial), undefined);
-    if (operation === 'com.microsoft:renew-lock') {
-      const tokens = (body['lock-tokens'] as unknown[]) ?? [];
-      const expirations: Date[] = [];
-      for (const token of tokens) {
-        const renewed = lockTokenCandidates(token)
-          .map((hex) => entity.queue.renew(hex))
-          .find(Boolean);
-        if (!renewed)
-          return this.reply(
-            context,
-            request,
-            status(
-              410,
-              'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
-              'com.microsoft:message-lock-lost',
-            ),
-            undefined,
-          );
-        expirations.push(renewed);
+      if (props.operation !== 'put-token') {
+        throw new AccessTokenError(
+          'malformed',
+          `Unsupported CBS operation '${String(props.operation)}'.`,
+        );
       }
-      return this.reply(context, request, status(200, 'OK'), { expirations });
+      if (typeof request.body !== 'string') {
+        throw new AccessTokenError('malformed', 'The token must be a string.');
+      }
+      const claims = verifyAccessToken(
+        `Bearer ${request.body}`,
+        this.options.jwks,
+        [SERVICE_BUS_RESOURCE],
+        this.options.issuer,
+      );
+      this.tokens.put(context.connection, { audience, claims, expiresAt: claims.exp * 1000 });
+      reply(context, request, cbsStatus(202, 'Accepted'), undefined);
+      // A renewed token replaces the old one: links it no longer covers are detached now.
+      this.detachExpiredLinks();
+    } catch (error) {
+      const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
+      const description = {
+        missing: 'InvalidToken: The token is missing.',
+        malformed: 'InvalidToken: The token is malformed.',
+        'bad-signature': 'InvalidSignature: The token has an invalid signature.',
+        'wrong-audience':
+          'InvalidAudience: The authorization header contains a token with a wrong audience.',
+        'wrong-issuer': 'InvalidIssuer: Token issuer is invalid.',
+        'wrong-tenant': 'InvalidIssuer: Token issuer is invalid.',
+        expired: 'ExpiredToken: The token is expired.',
+        'not-yet-valid': 'InvalidToken: The token is not yet valid.',
+      }[problem];
+      this.options.log?.({ event: 'service-bus-cbs-rejected', audience, problem });
+      reply(context, request, cbsStatus(401, description), undefined);
     }
-    if (operation === 'com.microsoft:peek-message') {
-      const from = Number(body['from-sequence-number'] ?? 0);
-      const count = Number(body['message-count'] ?? 1);
-      const found =
-        entity.subQueue === 'deadLetter'
-          ? entity.queue.deadLetters.slice(0, count)
-          : entity.queue.peek(from, count);
-      if (found.length === 0) return this.reply(context, request, status(204, 'No messages'), {});
-      return this.reply(context, request, status(200, 'OK'), {
-        messages: found.map((m) => ({ message: rhea.message.encode(toAmqp(m)) })),
-      });
-    }
-    return this.reply(
-      context,
-      request,
-      status(501, `Operation '${operation}' is not supported by the local emulator.`),
-      undefined,
-    );
-  }
-
-  private reply(
-    context: EventContext,
-    request: Message,
-    properties: Record<string, unknown>,
-    body: unknown,
-  ): void {
-    const replyTo = request.reply_to;
-    const senders = context.connection as unknown as {
-      find_sender(filter: (s: Sender) => boolean): Sender | undefined;
-    };
-    const sender = senders.find_sender((s) => s.name === replyTo || s.target?.address === replyTo);
-    sender?.send({
-      correlation_id: request.message_id,
-      to: replyTo,
-      application_properties: properties,
-      body,
-    } as Message);
   }
 
   // ---- deliveries --------------------------------------------------------------------------
 
+  private guardedDispatch(sender: Sender): void {
+    try {
+      this.dispatch(sender);
+    } catch (error) {
+      this.options.log?.({
+        event: 'service-bus-handler-error',
+        error: String(error),
+        stack: (error as Error).stack,
+      });
+    }
+  }
+
   private dispatch(sender: Sender): void {
-    const state = sender as unknown as { queue?: Queue; subQueue: 'active' | 'deadLetter' };
-    const queue = state.queue;
-    if (!queue || !sender.is_open()) return;
+    const grant = grants.get(sender);
+    const queue = grant?.entity.source;
+    if (!grant || !queue || !sender.is_open()) return;
+    const subQueue = grant.entity.subQueue;
     const receiveAndDelete =
       (sender as unknown as { snd_settle_mode?: number }).snd_settle_mode === 1;
     while (sender.sendable()) {
-      const message = queue.take(state.subQueue);
+      const message = queue.take(subQueue);
       if (!message) break;
-      if (receiveAndDelete) {
+      if (receiveAndDelete || subQueue === 'transferDeadLetter') {
         sender.send(toAmqp(message));
         continue;
       }
-      const lock = queue.lock(message, sender, state.subQueue);
+      const lock = queue.lock(message, sender, subQueue);
       const tag = Buffer.from(lock.token, 'hex');
       sender.send(toAmqp(message, lock.token, lock.lockedUntil), tag);
     }
@@ -406,17 +515,23 @@ export class ServiceBusEmulator {
     context: EventContext,
     outcome: 'accepted' | 'rejected' | 'released' | 'modified' | undefined,
   ): void {
-    const queue = (context.sender as unknown as { queue?: Queue } | undefined)?.queue;
+    const sender = context.sender;
+    const queue = sender ? grants.get(sender)?.entity.source : undefined;
     const delivery = context.delivery as unknown as {
       tag?: Buffer;
       remote_settled?: boolean;
-      remote_state?: { error?: { info?: Record<string, unknown> } };
+      settled?: boolean;
+      remote_state?: {
+        error?: { info?: Record<string, unknown> };
+      };
       update(settled: boolean, state?: unknown): void;
     };
-    if (!queue || !delivery?.tag) return;
+    // rhea raises the outcome event and then 'settled' for the same delivery: act once.
+    if (!queue || !delivery?.tag || delivery.settled) return;
     const token = Buffer.from(delivery.tag).toString('hex');
-    if (queue.hasLock(token)) {
-      const kind = outcome ?? outcomeKind(delivery.remote_state);
+    const kind = outcome ?? outcomeKind(delivery.remote_state);
+    const held = queue.hasLock(token);
+    if (held) {
       if (kind === 'accepted') queue.complete(token);
       else if (kind === 'rejected') {
         const info = delivery.remote_state?.error?.info ?? {};
@@ -427,25 +542,28 @@ export class ServiceBusEmulator {
         );
       } else queue.abandon(token);
     }
-    // A bare settle, as the SDK expects; its rhea logs "unrecognised outcome: null" for it (harmless).
-    if (outcome && !delivery.remote_settled) delivery.update(true);
+    // The broker settles with the result of the settlement: accepted when it was done, rejected
+    // with message-lock-lost when the lock had expired. (A bare settle, with no outcome, makes
+    // rhea clients log "unrecognised outcome: null".)
+    if (outcome && !delivery.remote_settled) {
+      delivery.update(true, held ? ACCEPTED() : LOCK_LOST());
+    }
   }
 
   private releaseLink(sender: Sender): void {
-    const state = sender as unknown as { queue?: Queue; unsubscribe?: () => void };
-    state.unsubscribe?.();
-    state.queue?.releaseOwnedBy(sender);
+    const grant = grants.get(sender);
+    grant?.unsubscribe?.();
+    grant?.entity.source?.releaseOwnedBy(sender);
+    grants.delete(sender);
   }
 }
 
-function status(code: number, description: string, condition?: string): Record<string, unknown> {
-  return {
-    statusCode: code,
-    statusDescription: description,
-    'status-code': code,
-    'status-description': description,
-    ...(condition ? { errorCondition: condition } : {}),
-  };
+function reject(delivery: Delivery, condition: string, description: string): void {
+  delivery.reject({ condition, description });
+}
+
+function entityPath(entity: ServiceBusEntityRef): string {
+  return entity.subscription ? `${entity.name}/subscriptions/${entity.subscription}` : entity.name;
 }
 
 function outcomeKind(state: unknown): 'accepted' | 'rejected' | 'released' {
@@ -458,63 +576,4 @@ function outcomeKind(state: unknown): 'accepted' | 'rejected' | 'released' {
   return 'released';
 }
 
-/** A CBS resource URI covers a queue when it names it, or names the whole namespace. */
-function coversQueue(audience: string, queue: string): boolean {
-  const path = audience
-    .replace(/^(sb|amqps?|https?):\/\/[^/]+/i, '')
-    .replace(/^\/|\/$/g, '')
-    .toLowerCase();
-  const entity = path.split('/')[0] ?? '';
-  return entity === '' || entity === queue.toLowerCase();
-}
-
-/**
- * The SDK turns the delivery tag into a lock token string with .NET's GUID byte order and sends
- * it back as a UUID; accept the token in either byte order.
- */
-function lockTokenCandidates(token: unknown): string[] {
-  const value = (token as { value?: unknown })?.value ?? token;
-  const bytes = Buffer.isBuffer(value)
-    ? value
-    : Buffer.from(String(value).replace(/-/g, ''), 'hex');
-  const dotNetOrder = Buffer.from(
-    [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((i) => bytes[i] ?? 0),
-  );
-  return [bytes.toString('hex'), dotNetOrder.toString('hex')];
-}
-
-/** A batch (message-format 0x80013700) carries each message, encoded, in one data section. */
-function decodeBatch(batch: Message): Message[] {
-  const section = batch.body as { content: Buffer | Buffer[]; multiple?: boolean };
-  const contents = section.multiple ? (section.content as Buffer[]) : [section.content as Buffer];
-  return contents.map((content) => rhea.message.decode(content) as unknown as Message);
-}
-
-function stripBrokerAnnotations(message: Message): Record<string, unknown> {
-  const { delivery_count: _count, ...rest } = message as unknown as Record<string, unknown>;
-  return rest;
-}
-
-function toAmqp(message: StoredMessage, lockToken?: string, lockedUntil?: Date): Message {
-  const annotations: Record<string, unknown> = {
-    ...((message.amqp.message_annotations as Record<string, unknown>) ?? {}),
-    'x-opt-sequence-number': rhea.types.wrap_long(message.sequenceNumber),
-    'x-opt-enqueued-time': message.enqueuedAt,
-  };
-  if (lockedUntil) annotations['x-opt-locked-until'] = lockedUntil;
-  if (lockToken)
-    annotations['x-opt-lock-token'] = rhea.types.wrap_uuid(Buffer.from(lockToken, 'hex'));
-  const applicationProperties = {
-    ...((message.amqp.application_properties as Record<string, unknown>) ?? {}),
-  };
-  if (message.deadLetter) {
-    applicationProperties.DeadLetterReason = message.deadLetter.reason;
-    applicationProperties.DeadLetterErrorDescription = message.deadLetter.description;
-  }
-  return {
-    ...message.amqp,
-    delivery_count: message.deliveryCount,
-    message_annotations: annotations,
-    application_properties: applicationProperties,
-  } as unknown as Message;
-}
+export { managementStatus };

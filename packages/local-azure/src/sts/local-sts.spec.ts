@@ -60,9 +60,12 @@ describe('LocalSts with the real WorkloadIdentityCredential', () => {
     const token = await credentialFor(server, 'backend').getToken(
       'https://vault.localhost/.default',
     );
-    const claims = verifyAccessToken(`Bearer ${token!.token}`, () => server.jwks(), [
-      'https://vault.localhost',
-    ]);
+    const claims = verifyAccessToken(
+      `Bearer ${token!.token}`,
+      () => server.jwks(),
+      ['https://vault.localhost'],
+      { issuers: [`https://sts.windows.net/${TENANT}/`], tenantId: TENANT },
+    );
     expect(claims).toMatchObject({
       iss: `https://sts.windows.net/${TENANT}/`,
       tid: TENANT,
@@ -172,9 +175,12 @@ describe('LocalSts tokens for declared service APIs', () => {
     const token = await credentialFor(server, 'frontend').getToken(
       `${localApiIdentifierUri('backend')}/.default`,
     );
-    const claims = verifyAccessToken(`Bearer ${token!.token}`, () => server.jwks(), [
-      localApiAppId('backend'),
-    ]);
+    const claims = verifyAccessToken(
+      `Bearer ${token!.token}`,
+      () => server.jwks(),
+      [localApiAppId('backend')],
+      { issuers: [server.v2Issuer], tenantId: TENANT },
+    );
     const frontend = committed.identities[0]!;
     expect(claims).toMatchObject({
       iss: `${server.authorityHost}/${TENANT}/v2.0`,

@@ -16,7 +16,20 @@ export interface AccessTokenClaims extends JwtClaims {
 }
 
 export type AccessTokenProblem =
-  'missing' | 'malformed' | 'bad-signature' | 'wrong-audience' | 'expired' | 'not-yet-valid';
+  | 'missing'
+  | 'malformed'
+  | 'bad-signature'
+  | 'wrong-audience'
+  | 'wrong-issuer'
+  | 'wrong-tenant'
+  | 'expired'
+  | 'not-yet-valid';
+
+/** Who may have issued a token a plane accepts: the tenant's issuer(s), and the tenant itself. */
+export interface TokenIssuerPolicy {
+  issuers: readonly string[];
+  tenantId: string;
+}
 
 export class AccessTokenError extends Error {
   constructor(
@@ -34,19 +47,27 @@ export type JwksSource = () => readonly Jwk[];
 const CLOCK_SKEW_SECONDS = 300;
 
 /**
- * Verifies a bearer token the way Azure data planes do: signature by the tenant's keys,
- * audience of this resource, not expired, not before nbf (with five minutes of skew, as Entra allows).
+ * Verifies a bearer token the way Azure data planes do: signature by the tenant's keys (and no
+ * critical header extension it does not understand, RFC 7515 §4.1.11), issued by the tenant's
+ * issuer for this tenant, audience of this resource, not expired, not before nbf (with five
+ * minutes of skew, as Entra allows).
  */
 export function verifyAccessToken(
   authorizationHeader: string | undefined,
   jwks: JwksSource,
   acceptedAudiences: readonly string[],
+  issuer: TokenIssuerPolicy,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): AccessTokenClaims {
   const token = bearerToken(authorizationHeader);
   let claims: JwtClaims;
   try {
-    claims = verifyJwtSignature(token, jwks()).claims;
+    const decoded = verifyJwtSignature(token, jwks());
+    // No extension is understood here, so any `crit` makes the token invalid.
+    if ((decoded.header as Record<string, unknown>).crit !== undefined) {
+      throw new JwtError('bad-signature', 'The token names a critical header extension.');
+    }
+    claims = decoded.claims;
   } catch (error) {
     if (error instanceof JwtError && error.reason !== 'malformed') {
       throw new AccessTokenError('bad-signature', `Token signature is invalid: ${error.message}`);
@@ -62,8 +83,20 @@ export function verifyAccessToken(
       `The audience '${String(claims.aud)}' is invalid; expected one of ${acceptedAudiences.join(', ')}.`,
     );
   }
+  if (typeof claims.iss !== 'string' || !issuer.issuers.includes(claims.iss)) {
+    throw new AccessTokenError(
+      'wrong-issuer',
+      `The issuer '${String(claims.iss)}' is not trusted.`,
+    );
+  }
+  if (claims.tid !== issuer.tenantId) {
+    throw new AccessTokenError('wrong-tenant', `The token is for tenant '${String(claims.tid)}'.`);
+  }
   if (typeof claims.exp !== 'number' || claims.exp + CLOCK_SKEW_SECONDS < nowSeconds) {
     throw new AccessTokenError('expired', `The token is expired (exp ${String(claims.exp)}).`);
+  }
+  if (claims.nbf !== undefined && typeof claims.nbf !== 'number') {
+    throw new AccessTokenError('malformed', 'The token nbf is not a number.');
   }
   if (typeof claims.nbf === 'number' && claims.nbf - CLOCK_SKEW_SECONDS > nowSeconds) {
     throw new AccessTokenError('not-yet-valid', `The token is not valid before ${claims.nbf}.`);
