@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // `pnpm dev`: the whole system on this machine. Starts the local cloud (OIDC issuer, token
-// endpoint, Key Vault, Blob, Cosmos DB, Service Bus) in this process, then both services as child
-// processes with exactly the variables the AKS webhook would inject. Ctrl-C stops everything.
+// endpoint, Key Vault, Blob, Cosmos DB, Service Bus) in this process, then every service of the
+// declaration (infra/identities.json) as a child process with exactly the variables the AKS
+// webhook would inject. Ctrl-C stops everything.
+//
+// Service N of the declaration listens on 3000 + N (override with <SERVICE>_PORT); a service gets
+// <CALLEE>_URL for each service whose API it calls, and starts after it.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +13,6 @@ import { LocalCloud } from '@wi/local-azure';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = performance.now();
-const frontendPort = Number(process.env.FRONTEND_PORT ?? 3000);
-const backendPort = Number(process.env.BACKEND_PORT ?? 3001);
 const verbose = process.env.LOG_LEVEL === 'debug';
 
 const children = new Map();
@@ -121,23 +123,66 @@ try {
   const cloudSeconds = ((performance.now() - started) / 1000).toFixed(1);
   step(`local cloud ready in ${cloudSeconds} s; tokens: ${cloud.sts.issuerUrl}`);
 
-  step('starting backend and frontend with the workload identity variables…');
-  startService('backend', backendPort, cloud.env('backend'));
-  startService('frontend', frontendPort, {
-    ...cloud.env('frontend'),
-    BACKEND_URL: `http://localhost:${backendPort}`,
-    // The page is served over plain http://localhost here, where Safari drops Secure cookies.
-    COOKIE_SECURE: 'false',
-  });
-  await Promise.all([
-    waitUntilReady('backend', `http://localhost:${backendPort}/healthz/ready`),
-    waitUntilReady('frontend', `http://localhost:${frontendPort}/healthz/ready`),
-  ]);
+  const services = startOrder(cloud.identities.identities);
+  step(
+    `starting ${services.map((s) => s.service).join(', ')} with the workload identity variables…`,
+  );
+  const port = (name) =>
+    Number(
+      process.env[`${envName(name)}_PORT`] ??
+        3000 + cloud.identities.identities.findIndex((s) => s.service === name),
+    );
+  for (const identity of services) {
+    startService(identity.service, port(identity.service), {
+      ...cloud.env(identity.service),
+      ...Object.fromEntries(
+        (identity.calls ?? []).map((call) => [
+          `${envName(call.service)}_URL`,
+          `http://localhost:${port(call.service)}`,
+        ]),
+      ),
+      // Pages are served over plain http://localhost here, where Safari drops Secure cookies.
+      COOKIE_SECURE: 'false',
+    });
+  }
+  await Promise.all(
+    services.map((s) =>
+      waitUntilReady(s.service, `http://localhost:${port(s.service)}/healthz/ready`),
+    ),
+  );
+  // What a person opens: the services no other service calls (the frontend).
+  const called = new Set(services.flatMap((s) => (s.calls ?? []).map((call) => call.service)));
+  const entry = services
+    .filter((s) => !called.has(s.service))
+    .map((s) => `http://localhost:${port(s.service)}`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
-    `\n  \u001b[32mReady in ${seconds} s.\u001b[0m Open \u001b[1mhttp://localhost:${frontendPort}\u001b[0m   (Ctrl-C stops everything)\n`,
+    `\n  \u001b[32mReady in ${seconds} s.\u001b[0m Open \u001b[1m${entry.join(' ')}\u001b[0m   (Ctrl-C stops everything)\n`,
   );
 } catch (error) {
   console.error(`\n${error.message}`);
   await shutdown(1);
+}
+
+/** FRONTEND for frontend, REPORT_WORKER for report-worker: the prefix of its variables. */
+function envName(service) {
+  return service.toUpperCase().replaceAll('-', '_');
+}
+
+/** The services, each after every service whose API it calls. */
+function startOrder(identities) {
+  const ordered = [];
+  const visit = (identity, path = []) => {
+    if (ordered.includes(identity)) return;
+    if (path.includes(identity.service)) {
+      throw new Error(`the declaration's calls loop: ${[...path, identity.service].join(' → ')}`);
+    }
+    for (const call of identity.calls ?? []) {
+      const callee = identities.find((candidate) => candidate.service === call.service);
+      if (callee) visit(callee, [...path, identity.service]);
+    }
+    ordered.push(identity);
+  };
+  identities.forEach((identity) => visit(identity));
+  return ordered;
 }

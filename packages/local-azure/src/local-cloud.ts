@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BlobEmulator, STORAGE_RESOURCE } from './blob/index.js';
 import { COSMOS_RESOURCE, CosmosEmulator } from './cosmos/index.js';
-import { identitiesWith, loadIdentities, type IdentitiesFile } from './identities/index.js';
+import {
+  identitiesWith,
+  loadIdentities,
+  usedResourceEnvironment,
+  type IdentitiesFile,
+} from './identities/index.js';
 import { KeyVaultEmulator, LOCAL_VAULT_RESOURCE } from './key-vault/index.js';
 import { SERVICE_BUS_RESOURCE, ServiceBusEmulator } from './service-bus/index.js';
 import { LocalSts } from './sts/index.js';
@@ -210,7 +215,10 @@ export class LocalCloud {
    * *.localhost. Nothing else differs from AKS.
    */
   env(service: string): Record<string, string> {
+    const identity = this.identities.identities.find((candidate) => candidate.service === service);
     return {
+      // The names of the resources it uses, from the declaration (its `uses`).
+      ...usedResourceEnvironment(identity?.uses),
       ...serviceApiEnv(this.identities, service),
       AZURE_CLIENT_ID: this.sts.clientId(service),
       AZURE_TENANT_ID: this.sts.tenantId,
