@@ -36,8 +36,11 @@ az account show --query '{subscription:name, id:id, tenant:tenantId, user:user.n
 
 # infra/main.bicepparam reads these: whoever runs this gets cluster admin through Azure RBAC, since
 # the cluster has no local accounts.
-read -r AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE < <(deployer_principal)
-export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE
+# A pipeline names its own (AZURE_PRINCIPAL_ID: a managed identity cannot look itself up in Graph).
+if [ -z "${AZURE_PRINCIPAL_ID:-}" ]; then
+  read -r AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE < <(deployer_principal)
+fi
+export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE=${AZURE_PRINCIPAL_TYPE:-User}
 printf '  deployer %s (%s)\n' "$AZURE_PRINCIPAL_ID" "$AZURE_PRINCIPAL_TYPE" >&2
 
 # The API server answers only the deployer's address (and AKS_AUTHORIZED_IP_RANGES): detected on

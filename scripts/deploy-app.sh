@@ -90,10 +90,17 @@ say 'App registrations of the APIs (Microsoft Graph), from infra/identities.json
 DEPLOY_PRINCIPAL_ID=$(deployment_output "$group" "$deployment" deployPrincipalId 2>/dev/null || true)
 export DEPLOY_PRINCIPAL_ID
 for api_service in $(declaration | awk -F'\t' '$1 == "api" { print $2 }' | sort -u); do
+  audience_variable="$(printf '%s' "$api_service" | tr '[:lower:]' '[:upper:]')_API_AUDIENCE"
+  # Given (the GitHub workflow's BACKEND_API_AUDIENCE): the registration exists and is kept by a
+  # person with Graph rights; the pipeline's identity then needs none.
+  if [ -n "${!audience_variable:-}" ]; then
+    printf '  %s API: appId %s (given, Microsoft Graph not asked)\n' "$api_service" "${!audience_variable}" >&2
+    continue
+  fi
   read -r app_id sp_id < <(ensure_api_registration "$api_service")
   printf '  %s API: appId %s, audience %s\n' "$api_service" "$app_id" "$app_id" >&2
   grant_api_callers "$group" "$api_service" "$sp_id"
-  export "$(printf '%s' "$api_service" | tr '[:lower:]' '[:upper:]')_API_AUDIENCE=$app_id"
+  export "$audience_variable=$app_id"
 done
 
 say 'TLS certificate of the Ingress, in Key Vault'

