@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { IdentityProbe, IdentityReport } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 import { describe, expect, it } from 'vitest';
+import { backendAuthorization } from '../support/backend-token.js';
 import {
   editedIdentities,
   freePort,
@@ -28,6 +29,12 @@ interface Case {
   expect: Record<string, { outcome: IdentityProbe['outcome']; code: RegExp }>;
   /** Every probe fails the same way (the token exchange itself failed). */
   allFail?: RegExp;
+  /**
+   * The backend cannot verify any caller (its tenant's issuer does not exist), so its API
+   * refuses the frontend's token with this status (fail closed) and only readiness, which needs
+   * no token, names the failure.
+   */
+  apiRefuses?: number;
 }
 
 const backend = (file: IdentitiesJson) => file.identities.find((i) => i.service === 'backend')!;
@@ -88,6 +95,7 @@ const cases: Case[] = [
     // Entra's AADSTS90002 surfaces as MSAL's endpoints_resolution_error; Key Vault's challenge
     // names the vault's tenant, which the SDK will not switch to (no Azure code: TenantMismatch).
     allFail: /^(endpoints_resolution_error|TenantMismatch)$/,
+    apiRefuses: 503,
   },
   {
     name: 'missing Key Vault role',
@@ -124,7 +132,9 @@ const cases: Case[] = [
   },
 ];
 
-async function backendReport(testCase: Case): Promise<IdentityReport> {
+async function backendReport(
+  testCase: Case,
+): Promise<IdentityReport | { status: number; readiness: string }> {
   const stsPort = await freePort();
   const issuerUrl = `https://localhost:${stsPort}/oidc/`;
   const identitiesFile = testCase.identities
@@ -143,7 +153,14 @@ async function backendReport(testCase: Case): Promise<IdentityReport> {
     });
     try {
       await waitForOk(`${service.url}/healthz/live`, service);
-      const response = await fetch(`${service.url}/identity`);
+      // The backend's report answers only a caller with its app role: the frontend's identity.
+      const response = await fetch(`${service.url}/identity`, {
+        headers: await backendAuthorization(cloud),
+      });
+      if (testCase.apiRefuses) {
+        const readiness = await (await fetch(`${service.url}/healthz/ready`)).text();
+        return { status: response.status, readiness };
+      }
       return (await response.json()) as IdentityReport;
     } finally {
       await service.stop();
@@ -155,7 +172,15 @@ async function backendReport(testCase: Case): Promise<IdentityReport> {
 
 describe('misconfigurations fail locally with the code Azure gives', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
-    const report = await backendReport(testCase);
+    const result = await backendReport(testCase);
+    if ('readiness' in result) {
+      expect(result.status).toBe(testCase.apiRefuses);
+      expect(result.readiness).toMatch(
+        new RegExp(testCase.allFail!.source.replace(/^\^|\$$/g, '')),
+      );
+      return;
+    }
+    const report = result;
     const summary = report.probes
       .map((p) => `${p.action}: ${p.outcome} ${p.error?.code ?? ''} ${p.error?.message ?? ''}`)
       .join('\n');

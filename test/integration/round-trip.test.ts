@@ -3,6 +3,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import type { DocumentView } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendAuthorization } from '../support/backend-token.js';
 import { FrontendClient } from '../support/frontend-client.js';
 import { frontendCredential } from '../support/seed.js';
 import {
@@ -32,7 +33,9 @@ describe('upload → message → record, through the real workload identity exch
 
   async function processed(id: string): Promise<DocumentView> {
     return poll(async () => {
-      const response = await fetch(`${backend.url}/documents/${id}`);
+      const response = await fetch(`${backend.url}/documents/${id}`, {
+        headers: await backendAuthorization(cloud),
+      });
       return response.status === 200 ? ((await response.json()) as DocumentView) : undefined;
     });
   }
@@ -141,7 +144,8 @@ describe('upload → message → record, through the real workload identity exch
         service === 'backend'
           ? `${backend.url}/documents/${id}`
           : `${frontend.url}/api/documents/${id}`;
-      expect((await fetch(url)).status).toBe(status);
+      const headers = service === 'backend' ? await backendAuthorization(cloud) : {};
+      expect((await fetch(url, { headers })).status).toBe(status);
     });
   });
 

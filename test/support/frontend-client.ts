@@ -11,7 +11,7 @@ export class FrontendClient {
   async openPage(path = '/'): Promise<string> {
     const response = await fetch(new URL(path, this.baseUrl));
     const html = await response.text();
-    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith('csrf='));
+    const setCookie = response.headers.getSetCookie().find((c) => /^(__Host-)?csrf=/.test(c));
     if (setCookie) this.cookie = setCookie.split(';')[0]!;
     const token = /name="_csrf"\s+value="([^"]+)"/.exec(html)?.[1];
     if (token) this.token = token;

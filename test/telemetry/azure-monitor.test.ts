@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { ensureLocalCa, type LocalCloud } from '@wi/local-azure';
 import { afterAll, expect, it } from 'vitest';
+import { backendAuthorization } from '../support/backend-token.js';
 import {
   type RunningService,
   poll,
@@ -74,7 +75,7 @@ it('exports to Azure Monitor with an Entra token of the service identity', async
     OTEL_METRIC_EXPORT_INTERVAL: '1000',
   });
   await waitForOk(`${backend.url}/healthz/ready`, backend);
-  await fetch(`${backend.url}/documents`);
+  await fetch(`${backend.url}/documents`, { headers: await backendAuthorization(cloud) });
 
   const requests = await poll(
     async () => {
@@ -98,7 +99,9 @@ it('exports to Azure Monitor with an Entra token of the service identity', async
   const targets = received.flatMap((r) => r.items.map((item) => item.data?.baseData?.target ?? ''));
   expect(targets.filter((target) => target.includes(String(port)))).toEqual([]);
   // One credential for everything: the identity report lists the Monitor audience beside the others.
-  const report = (await (await fetch(`${backend.url}/identity`)).json()) as {
+  const report = (await (
+    await fetch(`${backend.url}/identity`, { headers: await backendAuthorization(cloud) })
+  ).json()) as {
     tokens?: { scope: string; exchanges: number }[];
   };
   const monitor = report.tokens?.find((token) => token.scope.includes('monitor.azure.com'));

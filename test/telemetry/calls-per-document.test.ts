@@ -126,9 +126,9 @@ describe('requests per document, from the traces of real uploads', () => {
     // The upload: two Blob writes (a staged block and the block list) and one message.
     expect(perDocument['frontend blob']).toEqual({ 'HTTP PUT': 2 });
     expect(perDocument['frontend serviceBus']).toEqual({ 'ServiceBusSender.send': 1 });
-    // The worker: one Blob read, one Cosmos DB upsert, one completion.
+    // The worker: one Blob read, one Cosmos DB create, one completion.
     expect(perDocument['backend blob']).toEqual({ 'HTTP GET': 1 });
-    expect(perDocument['backend cosmos']).toEqual({ 'upsert documents': 1 });
+    expect(perDocument['backend cosmos']).toEqual({ 'create documents': 1 });
     expect(perDocument['backend serviceBus']).toEqual({ 'ServicebusReceiver.complete': 1 });
     // Keys and tokens are cached: no Key Vault read and no token exchange per document.
     expect(Object.keys(perDocument).filter((key) => /keyVault|entra/.test(key))).toEqual([]);

@@ -17,7 +17,7 @@ import {
 /**
  * Both services export to an OTLP/HTTP receiver on loopback (the standard OTEL_* variables, as
  * a collector would be configured); one upload must arrive as one trace spanning both services,
- * across the Service Bus queue, down to the Cosmos DB upsert.
+ * across the Service Bus queue, down to the Cosmos DB create.
  */
 describe('telemetry across the queue', () => {
   let receiver: OtlpReceiver;
@@ -26,11 +26,11 @@ describe('telemetry across the queue', () => {
   beforeAll(async () => ({ receiver, stack, stop } = await startTracedStack()));
   afterAll(async () => stop?.());
 
-  it('makes one upload one trace, from the frontend request to the Cosmos DB upsert', async () => {
+  it('makes one upload one trace, from the frontend request to the Cosmos DB create', async () => {
     const client = new FrontendClient(stack.frontend.url);
     const id = await client.uploadText('traced.txt', 'one upload,\none trace\n');
 
-    // The worker's span for this message, once exported: it ends after the upsert and completion.
+    // The worker's span for this message, once exported: it ends after the create and completion.
     const processing = await poll(
       async () =>
         receiver.spans.find(
@@ -84,7 +84,8 @@ describe('telemetry across the queue', () => {
 
     // The backend's work, each a child of the consumer span.
     const download = find('backend', 'BlobClient-download');
-    const upsert = find('backend', 'upsert documents', SpanKind.client);
+    // Created, never upserted: a record is not overwritten.
+    const upsert = find('backend', 'create documents', SpanKind.client);
     const complete = find('backend', 'ServicebusReceiver.complete');
     for (const span of [download, upsert, complete])
       expect(span.parentSpanId).toBe(processing.spanId);
@@ -92,7 +93,7 @@ describe('telemetry across the queue', () => {
       'db.system.name': 'azure.cosmosdb',
       'db.namespace': 'intake',
       'db.collection.name': 'documents',
-      'db.operation.name': 'upsert',
+      'db.operation.name': 'create',
     });
     // Order: stored, announced, read, upserted, completed (start times: the SDK takes them from
     // a millisecond clock, so an end and the next start can appear to overlap).
@@ -172,10 +173,13 @@ describe('telemetry across the queue', () => {
       'https://servicebus.azure.net success': 1,
       [`${cosmosAudience(stack)} success`]: 1,
     });
+    // The frontend also gets one token for the backend's API (its app registration's scope).
+    const backendApi = stack.cloud.env('frontend').BACKEND_API_SCOPE!.replace(/\/\.default$/, '');
     expect(audiences('frontend')).toEqual({
       [`${vault} success`]: 1,
       'https://storage.azure.com success': 1,
       'https://servicebus.azure.net success': 1,
+      [`${backendApi} success`]: 1,
     });
   });
 });

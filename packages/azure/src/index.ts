@@ -7,6 +7,7 @@ export * from './health/azure-health.indicators.js';
 export * from './errors/describe-azure-error.js';
 export * from './service/logger.module.js';
 export * from './service/run-service.js';
+export * from './service/server-limits.js';
 export * from './secrets/refreshing-secret.js';
 export * from './identity/diagnose.js';
 export * from './identity/probes.js';

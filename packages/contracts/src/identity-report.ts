@@ -33,10 +33,11 @@ export interface IdentityToken {
 }
 
 export interface IdentityProbe {
-  resource: 'keyVault' | 'blob' | 'serviceBus' | 'cosmos';
+  /** `api`: a call to another service's API with an Entra token for its app registration. */
+  resource: 'keyVault' | 'blob' | 'serviceBus' | 'cosmos' | 'api';
   /** e.g. "read secret backend-signing-key". */
   action: string;
-  /** The data action Azure checks, e.g. Microsoft.KeyVault/vaults/secrets/getSecret/action. */
+  /** The data action Azure checks, e.g. Microsoft.KeyVault/vaults/secrets/getSecret/action (for `api`: the app role). */
   dataAction: string;
   scope: string;
   expected: 'allowed' | 'denied';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AzureModule, ServiceLoggerModule } from '@wi/azure';
+import { AuthModule } from './common/auth/auth.module.js';
 import { BackendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -11,6 +12,7 @@ import { IntakeModule } from './intake/intake.module.js';
     ServiceLoggerModule.forRoot('backend'),
     AzureModule.forRoot({ resources: ['keyVault', 'blob', 'serviceBus', 'cosmos'] }),
     BackendConfigModule,
+    AuthModule,
     DocumentsModule,
     IntakeModule,
     HealthModule,

@@ -1,6 +1,8 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AzureModule, ServiceLoggerModule } from '@wi/azure';
 import cookieParser from 'cookie-parser';
+import { SameOriginGuard } from './common/guards/same-origin.guard.js';
 import { FrontendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -21,6 +23,7 @@ import { WebModule } from './web/web.module.js';
     HealthModule,
     IdentityModule,
   ],
+  providers: [{ provide: APP_GUARD, useClass: SameOriginGuard }],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

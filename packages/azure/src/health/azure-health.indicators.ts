@@ -2,7 +2,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { ServiceBusClient } from '@azure/service-bus';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { describeAzureError } from '../errors/describe-azure-error.js';
 import { probes } from '../identity/probes.js';
@@ -18,6 +18,8 @@ const PROBE_CACHE_MS = 2_000;
  */
 @Injectable()
 export class AzureHealthIndicators {
+  private readonly logger = new Logger('Readiness');
+
   constructor(
     private readonly health: HealthIndicatorService,
     @Optional() @Inject(SecretClient) private readonly secrets?: SecretClient,
@@ -26,11 +28,15 @@ export class AzureHealthIndicators {
     @Optional() @Inject(CosmosClient) private readonly cosmos?: CosmosClient,
   ) {}
 
-  /** Reads the secret's metadata (Key Vault Secrets User allows getSecret and readMetadata). */
+  /**
+   * Reads the secret (Key Vault Secrets User allows getSecret). The answer names the secret but
+   * never its version: readiness is reachable without a token, and a version is what a forged
+   * cookie or record would need to name.
+   */
   keyVaultSecret(key: string, secretName: string) {
     return this.probe(key, async () => {
-      const properties = await this.require(this.secrets).getSecret(secretName);
-      return { secret: secretName, version: properties.properties.version };
+      await this.require(this.secrets).getSecret(secretName);
+      return { secret: secretName };
     });
   }
 
@@ -71,8 +77,11 @@ export class AzureHealthIndicators {
         try {
           return await check();
         } catch (error) {
-          // Terminus reports the thrown message; make it the Azure code, not a stack.
-          throw new Error(describeAzureError(error));
+          // Terminus reports the thrown message: only Azure's code and status (a data plane's
+          // message can name principal ids). The whole description goes to the log.
+          const description = describeAzureError(error);
+          this.logger.warn({ check: key, err: description }, 'not ready');
+          throw new Error(/^[^:]*/.exec(description)?.[0] || 'Error');
         }
       })
       .withTimeout(PROBE_TIMEOUT_MS)

@@ -9,6 +9,8 @@ export function isAuthorizationDenial(error: unknown): boolean {
     { statusCode?: unknown; code?: unknown; message?: unknown } | undefined;
   if (fields?.statusCode === 403 || fields?.code === 403) return true;
   if (fields?.code === 'UnauthorizedAccess') return true;
+  // Entra refuses a token for an API whose app role the caller was not assigned.
+  if (/AADSTS501051/.test(String(fields?.message ?? ''))) return true;
   return /amqp:unauthorized-access/.test(String(fields?.message ?? ''));
 }
 
@@ -73,6 +75,19 @@ const RULES: Rule[] = [
     fix: "Set azure.workload.identity/tenant-id on the service account (or the webhook's default) to: az account show --query tenantId -o tsv",
   },
   {
+    match: /AADSTS501051/,
+    cause:
+      "The calling identity has no assignment of the API's app role, and the API's app registration requires one (appRoleAssignmentRequired), so Entra issues no token for it.",
+    fix: 'Add { "service": "<API service>", "appRole": "<role>" } to calls of the calling identity in infra/identities.json (the deploy script assigns it through Microsoft Graph), or: az rest -m POST -u https://graph.microsoft.com/v1.0/servicePrincipals/<caller principalId>/appRoleAssignments -b \'{"principalId":"<caller principalId>","resourceId":"<API service principal id>","appRoleId":"<app role id>"}\'',
+  },
+  {
+    match: /MissingAppRole/,
+    code: 'MissingAppRole',
+    cause:
+      "The API verified the caller's token but it carries no roles claim with the app role this route requires: the identity is assigned another role, or none.",
+    fix: 'Grant the role the API requires: set appRole in calls of the calling identity in infra/identities.json to it (for example "Documents.Read"), or assign that app role with az rest (Microsoft Graph appRoleAssignments); then the next token carries it.',
+  },
+  {
     match: /ENOENT|token file|tokenFilePath|federated token/i,
     code: 'TokenFileMissing',
     cause:
@@ -98,6 +113,11 @@ const DENIALS: Record<ProbeResource, Omit<Rule, 'match'>> = {
     cause:
       'The identity has no Key Vault role on this secret (Key Vault Secrets User is granted per secret here).',
     fix: 'Add "Key Vault Secrets User" at scope { "resource": "keyVault", "secret": … } in infra/identities.json, or: az role assignment create --assignee <principalId> --role "Key Vault Secrets User" --scope <vault id>/secrets/<name>',
+  },
+  api: {
+    code: 'Forbidden',
+    cause: 'The API refused the caller: its token lacks the app role the route requires.',
+    fix: 'Assign the app role the API requires to the calling identity (calls in infra/identities.json).',
   },
   cosmos: {
     code: 'Forbidden',

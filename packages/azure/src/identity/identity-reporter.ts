@@ -9,6 +9,18 @@ import { jwtClaims } from './jwt-claims.js';
 import type { ProbeDefinition } from './probes.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
+/**
+ * A report is reused for this long after it was built, and only one is built at a time: each
+ * report runs a probe per permission, several of them deliberate denials, so a page refreshed by
+ * many (or by a script) must not multiply the calls to Entra and the data planes.
+ */
+export const REPORT_CACHE_MS = 15_000;
+
+interface CachedReport {
+  report: Promise<IdentityReport>;
+  /** When the report was finished; undefined while it is being built. */
+  finishedAt?: number;
+}
 
 /**
  * Builds GET /identity: what the webhook injected, the claims of the projected token, the tokens
@@ -17,9 +29,33 @@ const PROBE_TIMEOUT_MS = 10_000;
  */
 @Injectable()
 export class IdentityReporter {
+  private readonly cache = new Map<string, CachedReport>();
+  /** For tests: the clock the cache reads. */
+  now: () => number = () => Date.now();
+
   constructor(@Inject(AZURE_CREDENTIAL) private readonly credential: TokenCredential) {}
 
-  async report(service: string, definitions: ProbeDefinition[]): Promise<IdentityReport> {
+  /**
+   * The report for `service` (built at most once at a time, reused for REPORT_CACHE_MS).
+   * `definitions` is only called when a new report is built.
+   */
+  report(service: string, definitions: () => ProbeDefinition[]): Promise<IdentityReport> {
+    const cached = this.cache.get(service);
+    if (
+      cached &&
+      (cached.finishedAt === undefined || this.now() - cached.finishedAt < REPORT_CACHE_MS)
+    )
+      return cached.report;
+    const entry: CachedReport = { report: this.build(service, definitions()) };
+    this.cache.set(service, entry);
+    entry.report.then(
+      () => (entry.finishedAt = this.now()),
+      () => this.cache.delete(service),
+    );
+    return entry.report;
+  }
+
+  private async build(service: string, definitions: ProbeDefinition[]): Promise<IdentityReport> {
     const probeResults = await Promise.all(definitions.map((definition) => runProbe(definition)));
     return {
       service,

@@ -101,4 +101,24 @@ export const probes = {
     expected,
     run: () => cosmos.database(database).container(container).read(),
   }),
+
+  /**
+   * A call to another service's API with a token for its app registration: Entra issues one only
+   * to an identity assigned one of the API's app roles (AADSTS501051 otherwise), and the API
+   * checks the role the route requires (403 otherwise). `call` gets the token and calls.
+   */
+  callApi: (
+    api: string,
+    scope: string,
+    appRole: string,
+    call: () => Promise<unknown>,
+    expected: Expected = 'allowed',
+  ): ProbeDefinition => ({
+    resource: 'api',
+    action: `call the ${api} API`,
+    dataAction: `app role ${appRole}`,
+    scope: scope.replace(/\/\.default$/, ''),
+    expected,
+    run: call,
+  }),
 };

@@ -81,4 +81,17 @@ describe('RefreshingSecret', () => {
     vault.versions.unshift({ version: 'v0', value: 'zero' });
     expect((await secret.forVersion('v0')).toString()).toBe('zero');
   });
+
+  it('answers a version it has held from memory and never fetches one it has not', async () => {
+    const vault = new FakeVault();
+    const secret = new RefreshingSecret(vault, { name: 'k', refreshIntervalMs: 60_000 });
+    await secret.current();
+    vault.versions.push({ version: 'v2', value: 'second' });
+    await secret.refresh();
+    expect(secret.knownVersion('v1')?.toString()).toBe('first');
+    expect(secret.knownVersion('v2')?.toString()).toBe('second');
+    const before = vault.calls.length;
+    for (let i = 0; i < 100; i++) expect(secret.knownVersion(`deadbeef${i}`)).toBeUndefined();
+    expect(vault.calls.length).toBe(before);
+  });
 });

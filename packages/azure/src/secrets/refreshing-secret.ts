@@ -31,6 +31,8 @@ export class RefreshingSecret implements OnModuleInit, OnModuleDestroy {
   private readonly logger: Logger;
   private latest?: SecretVersion;
   private readonly versions = new Map<string, Promise<Buffer>>();
+  /** Versions this process has held as the latest: the only ones a request may name. */
+  private readonly held = new Map<string, Buffer>();
   private timer?: NodeJS.Timeout;
   private reading?: Promise<SecretVersion>;
 
@@ -79,6 +81,19 @@ export class RefreshingSecret implements OnModuleInit, OnModuleDestroy {
     return this.latest ?? this.refresh();
   }
 
+  /**
+   * The value of a version this process has already held as the latest, without a Key Vault
+   * call; undefined for any other version. For checking what a client sends back (a CSRF
+   * cookie names its key version): a forged version must cost nothing, so it is never fetched.
+   */
+  knownVersion(version: string): Buffer | undefined {
+    return this.held.get(version);
+  }
+
+  /**
+   * Any version, fetched once from Key Vault if this process has not held it: for verifying what
+   * this service itself signed and stored (record signatures), never for a version a client names.
+   */
   async forVersion(version: string): Promise<Buffer> {
     if (this.latest?.version === version) return this.latest.value;
     let pending = this.versions.get(version);
@@ -107,6 +122,7 @@ export class RefreshingSecret implements OnModuleInit, OnModuleDestroy {
     if (this.latest?.version !== version) {
       const previous = this.latest;
       this.latest = { version, value: Buffer.from(secret.value, 'utf8') };
+      this.held.set(version, this.latest.value);
       if (previous) {
         this.versions.set(previous.version, Promise.resolve(previous.value));
         if (this.options.onRotated) this.options.onRotated(version);

@@ -2,11 +2,11 @@ import { type INestApplication, Logger as NestLogger, type Type } from '@nestjs/
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from '../config/azure-config.js';
+import { BoundedExpressAdapter, loadServerLimits, type ServerLimits } from './server-limits.js';
 
 export interface RunServiceOptions {
   name: string;
   port: number;
-  host?: string;
   configure?: (app: INestApplication) => void | Promise<void>;
 }
 
@@ -20,10 +20,15 @@ export async function runService(
   options: RunServiceOptions,
 ): Promise<INestApplication> {
   let app: INestApplication;
+  let limits: ServerLimits;
   try {
+    limits = loadServerLimits(process.env);
     // Silent until the JSON logger takes over: Nest's own start-up lines are not JSON, and a
     // configuration error must come out as exactly one line.
-    app = await NestFactory.create(module, { logger: false, abortOnError: false });
+    app = await NestFactory.create(module, new BoundedExpressAdapter(limits), {
+      logger: false,
+      abortOnError: false,
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${options.name}: ${error.message}\n`);
@@ -34,9 +39,15 @@ export async function runService(
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await options.configure?.(app);
-  await app.listen(options.port, options.host ?? '0.0.0.0');
+  await app.listen(options.port, limits.host);
   new NestLogger('Bootstrap').log(
-    { port: options.port, url: await app.getUrl() },
+    {
+      port: options.port,
+      host: limits.host,
+      url: await app.getUrl(),
+      headersTimeoutMs: limits.headersTimeoutMs,
+      requestTimeoutMs: limits.requestTimeoutMs,
+    },
     `${options.name} listening`,
   );
   return app;

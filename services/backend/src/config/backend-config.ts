@@ -7,6 +7,10 @@ const { positiveInt, name, flag } = envVar;
 
 const schema = z.object({
   PORT: positiveInt(3001),
+  // The application (client) id of the backend API's app registration: the `aud` of the v2
+  // access tokens Entra issues for api://<it>/.default. Required: without it no caller can be
+  // verified, and the API refuses to start rather than serve anyone.
+  API_AUDIENCE: z.guid({ message: "must be the GUID of the API's app registration (its appId)" }),
   UPLOADS_CONTAINER: name('uploads'),
   DOCUMENTS_QUEUE: name('documents'),
   COSMOS_DATABASE: name('intake'),
@@ -22,6 +26,7 @@ const schema = z.object({
 
 export interface BackendConfig {
   port: number;
+  apiAudience: string;
   uploadsContainer: string;
   documentsQueue: string;
   cosmosDatabase: string;
@@ -41,6 +46,7 @@ export function loadBackendConfig(env: NodeJS.ProcessEnv): BackendConfig {
   const c = parseEnvironment(schema, env);
   return {
     port: c.PORT,
+    apiAudience: c.API_AUDIENCE.toLowerCase(),
     uploadsContainer: c.UPLOADS_CONTAINER,
     documentsQueue: c.DOCUMENTS_QUEUE,
     cosmosDatabase: c.COSMOS_DATABASE,

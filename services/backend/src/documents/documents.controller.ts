@@ -9,11 +9,14 @@ import {
 } from '@nestjs/common';
 import type { DocumentListResponse, DocumentView } from '@wi/contracts';
 import { describeAzureError } from '@wi/azure';
+import { DOCUMENTS_READ, RequireAppRole } from '../common/decorators/app-role.decorator.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import { toView } from './document-record.js';
 import { DocumentsRepository } from './documents.repository.js';
 
+/** Only callers assigned the API's Documents.Read app role (the frontend's identity). */
 @Controller('documents')
+@RequireAppRole(DOCUMENTS_READ)
 export class DocumentsController {
   private readonly logger = new Logger(DocumentsController.name);
 

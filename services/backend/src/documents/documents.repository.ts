@@ -1,4 +1,4 @@
-import { type Container, CosmosClient } from '@azure/cosmos';
+import { type Container, CosmosClient, ErrorResponse } from '@azure/cosmos';
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend-config.js';
 import { type DocumentRecord, fromStored } from './document-record.js';
@@ -14,9 +14,18 @@ export class DocumentsRepository {
     this.container = cosmos.database(config.cosmosDatabase).container(config.cosmosContainer);
   }
 
-  /** Idempotent: a redelivered message rewrites the same record. */
-  async upsert(record: DocumentRecord): Promise<void> {
-    await this.container.items.upsert(record);
+  /**
+   * Creates the record; never replaces one. 'exists' when a record with this id is already
+   * stored (Cosmos's 409): the caller decides whether that is the same document redelivered.
+   */
+  async create(record: DocumentRecord): Promise<'created' | 'exists'> {
+    try {
+      await this.container.items.create(record);
+      return 'created';
+    } catch (error) {
+      if (error instanceof ErrorResponse && error.code === 409) return 'exists';
+      throw error;
+    }
   }
 
   async get(id: string): Promise<DocumentRecord | undefined> {

@@ -1,9 +1,15 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { AzureHealthIndicators } from '@wi/azure';
+import { Public } from '../common/decorators/app-role.decorator.js';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend-config.js';
 
+/**
+ * Open to the kubelet, which has no token. Readiness names each dependency and its status, and
+ * for a failure Azure's code only: no secret version, no principal id, no message text.
+ */
 @Controller('healthz')
+@Public()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

@@ -40,6 +40,7 @@ function harness(
     upsertFailures?: number;
     complete?: Error;
     retryBudgetMs?: number;
+    existing?: DocumentRecord[];
   } = {},
 ) {
   let failuresLeft = options.upsertFailures ?? 0;
@@ -58,12 +59,19 @@ function harness(
       }),
     }),
   };
+  const stored = new Map<string, DocumentRecord>(
+    (options.existing ?? []).map((record) => [record.id, record]),
+  );
   const documents = {
-    upsert: async (record: DocumentRecord) => {
+    create: async (record: DocumentRecord) => {
       if (options.upsert) throw options.upsert;
       if (failuresLeft-- > 0) throw Object.assign(new Error('Service Unavailable'), { code: 503 });
+      if (stored.has(record.id)) return 'exists';
+      stored.set(record.id, record);
       upserted.push(record);
+      return 'created';
     },
+    get: async (documentId: string) => stored.get(documentId),
   } as unknown as DocumentsRepository;
   const keys = {
     current: async () => ({ version: 'v1', value: Buffer.from('key') }),
@@ -83,7 +91,7 @@ function harness(
     ...config,
     workerRetryBudgetMs: options.retryBudgetMs ?? 0,
   });
-  return { worker, receiver, settled, upserted, signer };
+  return { worker, receiver, settled, upserted, signer, stored };
 }
 
 describe('DocumentIntakeWorker.process', () => {
@@ -105,6 +113,7 @@ describe('DocumentIntakeWorker.process', () => {
     ['an unknown schema version', { ...valid, schemaVersion: 2 }, id],
     ['a body that is not JSON', '{oops', id],
     ['a messageId other than the document id', valid, 'something-else'],
+    ["another document's blob", { ...valid, blobName: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' }, id],
   ])(
     'dead-letters %s as MalformedMessage without touching storage',
     async (_case, body, messageId) => {
@@ -166,5 +175,27 @@ describe('DocumentIntakeWorker.process', () => {
     await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('abandoned');
     expect(h.settled).toEqual([]);
     expect(h.upserted).toHaveLength(1);
+  });
+
+  it('completes a redelivery of a stored document without writing again', async () => {
+    const first = harness();
+    await first.worker.process(first.receiver, message(valid));
+    const again = harness({ existing: [...first.stored.values()] });
+    await expect(again.worker.process(again.receiver, message(valid))).resolves.toBe('completed');
+    expect(again.upserted).toEqual([]);
+  });
+
+  it('never overwrites a stored record with a different document: dead-letters RecordExists', async () => {
+    const first = harness();
+    await first.worker.process(first.receiver, message(valid));
+    const original = [...first.stored.values()][0]!;
+    const forged = harness({ existing: [original], retryBudgetMs: 10_000 });
+    const started = Date.now();
+    await expect(
+      forged.worker.process(forged.receiver, message({ ...valid, fileName: 'forged.txt' })),
+    ).resolves.toBe('dead-lettered');
+    expect(forged.settled).toEqual([{ action: 'deadLetter', reason: 'RecordExists' }]);
+    expect(Date.now() - started).toBeLessThan(200); // not retried: retrying cannot resolve it
+    expect(forged.stored.get(id)).toBe(original);
   });
 });

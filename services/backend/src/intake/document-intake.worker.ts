@@ -15,6 +15,7 @@ import {
 import { trace } from '@opentelemetry/api';
 import { describeAzureError, withMessageTraceContext } from '@wi/azure';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend-config.js';
+import type { DocumentRecord } from '../documents/document-record.js';
 import { DocumentsRepository } from '../documents/documents.repository.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import { DocumentMetadataCalculator } from './document-metadata.calculator.js';
@@ -23,6 +24,18 @@ import { parseDocumentMessage } from './parse-document-message.js';
 import type { DocumentUploadedMessage } from '@wi/contracts';
 
 export type IntakeOutcome = 'completed' | 'dead-lettered' | 'abandoned';
+
+/** A message whose id is already recorded for another document: never overwritten. */
+export class RecordConflict extends Error {
+  override name = 'RecordConflict';
+}
+
+/** The fields a redelivery of the same message reproduces exactly (processedAt differs). */
+const IDENTIFYING_FIELDS = ['fileName', 'contentType', 'size', 'sha256', 'uploadedAt'] as const;
+
+function sameDocument(a: DocumentRecord, b: DocumentRecord): boolean {
+  return IDENTIFYING_FIELDS.every((field) => a[field] === b[field]);
+}
 
 /**
  * Consumes `document.uploaded` in peek-lock: reads the blob, signs the record, upserts it, and
@@ -136,6 +149,14 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
       log('completed');
       return 'completed';
     } catch (error) {
+      if (error instanceof RecordConflict) {
+        await receiver.deadLetterMessage(message, {
+          deadLetterReason: 'RecordExists',
+          deadLetterErrorDescription: error.message,
+        });
+        log('dead-lettered', { reason: 'RecordExists' });
+        return 'dead-lettered';
+      }
       if (error instanceof RestError && error.statusCode === 404 && error.code === 'BlobNotFound') {
         await receiver.deadLetterMessage(message, {
           deadLetterReason: 'BlobNotFound',
@@ -159,7 +180,11 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
     }
   }
 
-  /** Reads the blob, signs the record and upserts it: idempotent, so safe to repeat. */
+  /**
+   * Reads the blob, signs the record and creates it. Safe to repeat: a redelivery finds its own
+   * record and stops there. A record of the same id that differs (another name, type, time or
+   * content) is a conflict: it stays as it is, and the message is dead-lettered.
+   */
   private async store(document: DocumentUploadedMessage): Promise<void> {
     const metadata = await this.measure(document.blobName, document.contentType);
     const record = await this.signer.sign({
@@ -171,7 +196,12 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
       processedAt: new Date().toISOString(),
       status: 'processed',
     });
-    await this.documents.upsert(record);
+    if ((await this.documents.create(record)) === 'created') return;
+    const existing = await this.documents.get(record.id);
+    if (existing && sameDocument(existing, record)) return;
+    throw new RecordConflict(
+      `document ${record.id} is already recorded with different content or metadata; not overwritten`,
+    );
   }
 
   /**
@@ -223,8 +253,9 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
   }
 }
 
-/** Worth retrying in place: not a missing blob, and not an identity the resource refuses. */
+/** Worth retrying in place: not a missing blob, not a conflicting record, and not an identity the resource refuses. */
 function isTransient(error: unknown): boolean {
+  if (error instanceof RecordConflict) return false;
   const fields = error as { statusCode?: unknown; code?: unknown };
   if (fields.statusCode === 404 || fields.statusCode === 401 || fields.statusCode === 403)
     return false;

@@ -20,6 +20,19 @@ const schema = z.object({
   PORT: positiveInt(3000),
   BACKEND_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
   BACKEND_TIMEOUT_MS: positiveInt(5_000),
+  // The scope the frontend asks Entra for to call the backend: api://<backend app id>/.default.
+  // Entra issues that token only to an identity assigned one of the API's app roles.
+  BACKEND_API_SCOPE: z.string().regex(/^api:\/\/[\w.-]+(\/[\w.-]+)*\/\.default$/, {
+    message: "must be the backend API's scope, api://<app id>/.default",
+  }),
+  // What the public Identity page and /api/identity/backend show: 'full' (both services' reports:
+  // client ids, tenant, principal ids, token file, resource names and live probes), or 'off'
+  // (404). Full by default, which is what `pnpm dev` and compose show; the AKS Deployment sets
+  // 'off' and a learner turns it on in the overlay (docs/troubleshooting.md).
+  IDENTITY_PAGE: z.enum(['full', 'off'], { message: "must be 'full' or 'off'" }).default('full'),
+  // Uploads handled at once by one pod; more are answered 503 with Retry-After. Each holds up to
+  // three 1 MiB blocks plus stream buffers: 8 keep a pod far under its 384 MiB limit.
+  MAX_CONCURRENT_UPLOADS: positiveInt(8),
   UPLOADS_CONTAINER: name('uploads'),
   DOCUMENTS_QUEUE: name('documents'),
   SESSION_SECRET_NAME: name('frontend-session-key'),
@@ -41,6 +54,9 @@ export interface FrontendConfig {
   port: number;
   backendUrl: string;
   backendTimeoutMs: number;
+  backendApiScope: string;
+  identityPage: 'full' | 'off';
+  maxConcurrentUploads: number;
   uploadsContainer: string;
   documentsQueue: string;
   sessionSecretName: string;
@@ -57,6 +73,9 @@ export function loadFrontendConfig(env: NodeJS.ProcessEnv): FrontendConfig {
     port: c.PORT,
     backendUrl: c.BACKEND_URL.replace(/\/+$/, ''),
     backendTimeoutMs: c.BACKEND_TIMEOUT_MS,
+    backendApiScope: c.BACKEND_API_SCOPE,
+    identityPage: c.IDENTITY_PAGE,
+    maxConcurrentUploads: c.MAX_CONCURRENT_UPLOADS,
     uploadsContainer: c.UPLOADS_CONTAINER,
     documentsQueue: c.DOCUMENTS_QUEUE,
     sessionSecretName: c.SESSION_SECRET_NAME,

@@ -6,6 +6,7 @@ import {
   Get,
   Header,
   Inject,
+  NotFoundException,
   Req,
   Res,
   ServiceUnavailableException,
@@ -20,9 +21,15 @@ import { renderIdentityPage } from './identity.page.js';
 /** The backend's secret; the frontend must not be able to read it. */
 const OTHER_SERVICE_SECRET = 'backend-signing-key';
 
+/** The backend API's app role the frontend is granted (infra/identities.json, calls). */
+const BACKEND_APP_ROLE = 'Documents.Read';
+
 /**
  * GET /identity: the Identity page for a browser, the frontend's own report as JSON otherwise.
- * GET /api/identity/backend: the backend's report, which is not reachable from outside.
+ * GET /api/identity/backend: the backend's report, which the backend gives only to a caller with
+ * its app role (this service). Both are public pages of the frontend: IDENTITY_PAGE=off turns
+ * them into 404s (what the AKS Deployment sets); reports are cached briefly and built once at a
+ * time, so requesting them often costs the data planes nothing more.
  */
 @Controller()
 export class IdentityController {
@@ -38,6 +45,7 @@ export class IdentityController {
   @Get('identity')
   @Header('cache-control', 'no-store')
   async identity(@Req() request: Request, @Res() response: Response): Promise<void> {
+    this.requireEnabled();
     if (request.accepts(['application/json', 'text/html']) !== 'text/html') {
       response.json(await this.ownReport());
       return;
@@ -49,17 +57,24 @@ export class IdentityController {
   @Get('api/identity/backend')
   @Header('cache-control', 'no-store')
   async backendIdentity(@Req() request: Request): Promise<IdentityReport> {
+    this.requireEnabled();
     const report = await this.backendReport(request);
     if ('unavailable' in report) throw new ServiceUnavailableException(report.unavailable);
     return report;
   }
 
+  private requireEnabled(): void {
+    if (this.config.identityPage === 'off') throw new NotFoundException();
+  }
+
   private ownReport(): Promise<IdentityReport> {
     const c = this.config;
-    return this.reporter.report('frontend', [
+    return this.reporter.report('frontend', () => [
       probes.readSecret(this.secrets, c.sessionSecretName),
       probes.listBlobs(this.blobs, c.uploadsContainer),
       probes.send(this.serviceBus, c.documentsQueue),
+      // The service-to-service hop: a token for the backend's API, and the backend's verdict.
+      probes.callApi('backend', c.backendApiScope, BACKEND_APP_ROLE, () => this.backend.caller()),
       probes.readSecret(this.secrets, OTHER_SERVICE_SECRET, 'denied'),
       probes.receive(this.serviceBus, c.documentsQueue, 'denied'),
     ]);

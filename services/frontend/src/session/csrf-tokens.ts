@@ -1,7 +1,18 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const CSRF_COOKIE = 'csrf';
 export const CSRF_FIELD = '_csrf';
+
+/**
+ * `__Host-csrf` when the cookie is Secure: the prefix makes the browser refuse the cookie unless
+ * it is Secure, has Path=/ and no Domain, so a sibling subdomain (or a plain-HTTP page) cannot
+ * plant one. Over plain http:// (COOKIE_SECURE=false) the prefix is not allowed: `csrf`.
+ */
+export function csrfCookieName(secure: boolean): string {
+  return secure ? '__Host-csrf' : 'csrf';
+}
+
+/** base64url of an HMAC-SHA256: exactly 43 characters. */
+const TOKEN_SHAPE = /^[\w-]{43}$/;
 
 export interface CsrfKey {
   version: string;
@@ -26,15 +37,21 @@ export function issueCsrf(
   return { cookie: `${key.version}.${nonce}`, token: mac(key.value, nonce) };
 }
 
-/** `keyForVersion` returns the key for the cookie's version, so a rotation does not break open forms. */
-export async function verifyCsrf(
+/**
+ * `knownKey` returns the key of a version this process already holds (so a rotation does not
+ * break open forms), or undefined. It is synchronous on purpose: a cookie is client input, and a
+ * forged one (bad shape, unknown version, wrong MAC) is refused without any call to Key Vault.
+ */
+export function verifyCsrf(
   cookie: string | undefined,
   token: string | undefined,
-  keyForVersion: (version: string) => Promise<Buffer>,
-): Promise<boolean> {
+  knownKey: (version: string) => Buffer | undefined,
+): boolean {
   const parsed = parseCookie(cookie);
-  if (!parsed || !token) return false;
-  const expected = Buffer.from(mac(await keyForVersion(parsed.version), parsed.nonce));
+  if (!parsed || !token || !TOKEN_SHAPE.test(token)) return false;
+  const key = knownKey(parsed.version);
+  if (!key) return false;
+  const expected = Buffer.from(mac(key, parsed.nonce));
   const actual = Buffer.from(token);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

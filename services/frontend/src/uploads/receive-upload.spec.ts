@@ -148,6 +148,37 @@ describe('receiveUpload', () => {
     expect(sink.committed.size).toBe(0);
   });
 
+  it('answers a body cut off mid-file with 400, not as a storage failure, and commits nothing', async () => {
+    const sink = new MemorySink();
+    const whole = await multipart([
+      ['_csrf', 'good'],
+      ['file', new Blob(['y'.repeat(5_000)], { type: 'text/plain' }), 'a.txt'],
+    ]);
+    const bytes = Buffer.concat(await whole.toArray());
+    const truncated = Object.assign(Readable.from(chunk(bytes.subarray(0, 3_000), 1024)), {
+      headers: whole.headers,
+    });
+    const result = await receiveUpload(truncated, sink, options);
+    expect(result).toMatchObject({ ok: false, status: 400 });
+    expect(sink.committed.size).toBe(0);
+  });
+
+  it('decodes a UTF-8 file name and removes bidi characters from it', async () => {
+    const sink = new MemorySink();
+    const boundary = 'x-boundary';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\ngood\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="`),
+      Buffer.from('résumé\u202Etxt.exe', 'utf8'),
+      Buffer.from(`"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--${boundary}--\r\n`),
+    ]);
+    const request = Object.assign(Readable.from([body]), {
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    const result = await receiveUpload(request, sink, options);
+    expect(result).toMatchObject({ ok: true, upload: { fileName: 'résumétxt.exe' } });
+  });
+
   it('refuses a request that is not multipart, or declares a body far over the limit, from its headers', () => {
     expect(rejectFromHeaders({ 'content-type': 'application/json' }, 100)?.status).toBe(400);
     expect(

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { formatBytes } from '../web/format.js';
-import { baseContentType, safeFileName } from './upload-policy.js';
+import { baseContentType, cleanFileName } from './upload-policy.js';
 
 /** Where the file's bytes go while they arrive; the blob container in production. */
 export interface UploadSink {
@@ -17,7 +17,7 @@ export interface ReceiveUploadOptions {
   maxBytes: number;
   allowedContentTypes: ReadonlySet<string>;
   /** Checks the form's CSRF field; called before a single byte of the file is read. */
-  verifyCsrf: (token: string | undefined) => Promise<boolean>;
+  verifyCsrf: (token: string | undefined) => boolean | Promise<boolean>;
 }
 
 export interface ReceivedUpload {
@@ -36,8 +36,19 @@ export type UploadResult =
 /** Multipart framing around a file is a few hundred bytes; anything far beyond the limit is refused unparsed. */
 const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
 const NOT_MULTIPART = 'Send the file as multipart/form-data in a field named "file".';
+/** The connection closed before the multipart form ended. */
+const INCOMPLETE_FORM = 'The upload ended before the form was complete; nothing was stored.';
+const MALFORMED_FORM =
+  'The upload could not be read as a complete multipart form (was it cut short?); nothing was stored.';
 /** A refused body is read and thrown away up to this size, so the client can read the answer. */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+class IncompleteForm extends Error {
+  override name = 'IncompleteForm';
+  constructor() {
+    super('the request body ended before the multipart form');
+  }
+}
 
 export class UploadRejected extends Error {
   constructor(
@@ -117,6 +128,9 @@ export function receiveUpload(
     try {
       parser = busboy({
         headers: request.headers,
+        // Browsers send the file name as raw UTF-8 in filename="..."; busboy's default reads it
+        // as Latin-1 ("résumé" would become "rÃ©sumÃ©").
+        defParamCharset: 'utf8',
         // busboy flags a file that reaches its limit, not only one that exceeds it: allow one more
         // byte and judge the size here.
         limits: { files: 1, fileSize: options.maxBytes + 1, fields: 4, fieldSize: 1024, parts: 6 },
@@ -135,6 +149,9 @@ export function receiveUpload(
       if (name === '_csrf') csrfToken = value;
     });
     parser.on('file', (field, file, info) => {
+      // A body cut short errors the file stream too; the parser's own 'error' event decides the
+      // answer, and an error event nobody listens to would end the process.
+      file.on('error', () => undefined);
       if (field !== 'file' || handled) {
         file.resume();
         return;
@@ -156,19 +173,29 @@ export function receiveUpload(
         });
       else void handled.then(finish);
     });
-    parser.on('error', () => {
+    parser.on('error', (error: Error) => {
       request.unpipe(parser);
       request.resume();
       const malformed: UploadResult = {
         ok: false,
         status: 400,
-        message: 'The upload could not be read as a multipart form.',
+        // busboy's errors are all about the body (cut short, bad framing, too many parts).
+        message: error instanceof IncompleteForm ? INCOMPLETE_FORM : MALFORMED_FORM,
       };
       if (!handled) return finish(malformed);
       void handled.then(async (result) => {
         if (result.ok) await sink.discard(result.upload.id).catch(() => undefined);
-        finish(result.ok ? malformed : result);
+        // The sink failed because the file stream it read broke off with the form: the cause is
+        // the client's body, not storage. A refusal (403, 413, 415) stays as it was.
+        finish(result.ok || result.status === 503 ? malformed : result);
       });
+    });
+    // A client that goes away mid-body (or is cut off by the server's request timeout) never
+    // ends the form: end it here, so the upload is aborted and its slot freed.
+    let ended = false;
+    request.once('end', () => (ended = true));
+    request.once('close', () => {
+      if (!ended && !settled) parser.destroy(new IncompleteForm());
     });
     request.pipe(parser);
   });
@@ -221,7 +248,7 @@ async function storeFile(
       if (aborter.signal.reason instanceof UploadRejected) throw aborter.signal.reason;
       throw error;
     }
-    return { id, fileName: safeFileName(info.filename), contentType, size };
+    return { id, fileName: cleanFileName(info.filename), contentType, size };
   } finally {
     await chunks.return?.();
   }

@@ -2,18 +2,22 @@ import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/
 import { describeAzureError } from '@wi/azure';
 import type { Request, Response } from 'express';
 import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
-import { CSRF_COOKIE, verifyCsrf } from '../session/csrf-tokens.js';
+import { csrfCookieName, verifyCsrf } from '../session/csrf-tokens.js';
 import { SessionKeyService } from '../session/session-key.service.js';
 import { PageRenderer } from '../web/page.renderer.js';
 import { BlobUploadSink } from './blob-upload.sink.js';
 import { DocumentAnnouncer } from './document-announcer.js';
 import { uploadMetrics } from './upload-metrics.js';
+import { UploadSlots } from './upload-slots.js';
 import {
   drainRequest,
   receiveUpload,
   rejectFromHeaders,
   type UploadResult,
 } from './receive-upload.js';
+
+/** What a refused-for-load client is told to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 /**
  * POST /uploads: the form posts here with or without JavaScript. Browsers (Accept: text/html)
@@ -28,11 +32,34 @@ export class UploadsController {
     private readonly announcer: DocumentAnnouncer,
     private readonly sessionKeys: SessionKeyService,
     private readonly pages: PageRenderer,
+    private readonly slots: UploadSlots,
     @Inject(FRONTEND_CONFIG) private readonly config: FrontendConfig,
   ) {}
 
   @Post()
   async upload(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const release = this.slots.tryAcquire();
+    if (!release) {
+      // Drained, not read: a discarded body costs a socket buffer, not memory per byte.
+      await drainRequest(request);
+      response.setHeader('connection', 'close');
+      response.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      this.logger.warn({ active: this.slots.active }, 'upload refused: every upload slot is busy');
+      return this.reply(request, response, {
+        ok: false,
+        status: 503,
+        message: `The service is busy with other uploads; try again in ${RETRY_AFTER_SECONDS} seconds.`,
+        cause: undefined,
+      });
+    }
+    try {
+      await this.receive(request, response);
+    } finally {
+      release();
+    }
+  }
+
+  private async receive(request: Request, response: Response): Promise<void> {
     const early = rejectFromHeaders(request.headers, this.config.maxUploadBytes);
     if (early) {
       await drainRequest(request);
@@ -43,12 +70,15 @@ export class UploadsController {
         message: early.message,
       });
     }
-    const cookie = (request.cookies as Record<string, string | undefined>)[CSRF_COOKIE];
+    const cookie = (request.cookies as Record<string, string | undefined>)[
+      csrfCookieName(this.config.cookieSecure)
+    ];
     const result = await receiveUpload(request, this.sink, {
       maxBytes: this.config.maxUploadBytes,
       allowedContentTypes: this.config.allowedContentTypes,
+      // Only key versions this pod holds: a forged cookie never makes it call Key Vault.
       verifyCsrf: (token) =>
-        verifyCsrf(cookie, token, (version) => this.sessionKeys.forVersion(version)),
+        verifyCsrf(cookie, token, (version) => this.sessionKeys.knownVersion(version)),
     });
     if (!result.ok) {
       if (result.status === 503)

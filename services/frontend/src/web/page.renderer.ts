@@ -3,7 +3,7 @@ import type { DocumentView } from '@wi/contracts';
 import type { Request, Response } from 'express';
 import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
 import { BackendClient, BackendUnavailableError } from '../documents/backend-client.js';
-import { CSRF_COOKIE, CSRF_FIELD, issueCsrf } from '../session/csrf-tokens.js';
+import { CSRF_FIELD, csrfCookieName, issueCsrf } from '../session/csrf-tokens.js';
 import { SessionKeyService } from '../session/session-key.service.js';
 import { formatBytes } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -29,11 +29,12 @@ export class PageRenderer {
   ) {}
 
   async render(request: Request, response: Response, state: PageState): Promise<string> {
+    const cookieName = csrfCookieName(this.config.cookieSecure);
     const csrf = issueCsrf(
       await this.sessionKeys.current(),
-      (request.cookies as Record<string, string>)[CSRF_COOKIE],
+      (request.cookies as Record<string, string>)[cookieName],
     );
-    response.cookie(CSRF_COOKIE, csrf.cookie, {
+    response.cookie(cookieName, csrf.cookie, {
       httpOnly: true,
       sameSite: 'strict',
       secure: this.config.cookieSecure,
