@@ -11,7 +11,8 @@ export interface EntraError {
     | 'invalid_scope'
     | 'invalid_grant'
     | 'invalid_resource'
-    | 'unsupported_grant_type';
+    | 'unsupported_grant_type'
+    | 'temporarily_unavailable';
   code: number;
   description: string;
 }
@@ -138,5 +139,17 @@ export const entraErrors = {
     error: 'invalid_grant',
     code: 501051,
     description: `Application '${clientId}' is not assigned to a role for the application '${apiAppId}'.`,
+  }),
+  malformedRequest: (): EntraError => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 9002313,
+    description: 'Invalid request. Request is malformed or invalid.',
+  }),
+  internal: (): EntraError => ({
+    status: 500,
+    error: 'temporarily_unavailable',
+    code: 90033,
+    description: 'A transient error has occurred. Please try again.',
   }),
 };

@@ -79,7 +79,17 @@ export class LocalSts {
 
   constructor(private readonly options: LocalStsOptions) {
     this.resources = new TokenResources(options.identities, options.resources);
-    this.server = new LoopbackHttpsServer(options.tls, (req, res) => this.handle(req, res));
+    this.server = new LoopbackHttpsServer(
+      options.tls,
+      (req, res) => this.handle(req, res),
+      // Entra answers a request it cannot parse with its own error body, never a stack's text.
+      (res, failure) =>
+        this.fail(
+          res,
+          failure === 'bad-request' ? entraErrors.malformedRequest() : entraErrors.internal(),
+        ),
+      options.log,
+    );
     this.tokenWriter = new ServiceAccountTokenWriter({
       stateDir: options.stateDir,
       issuerUrl: () => this.issuerUrl,
@@ -209,7 +219,8 @@ export class LocalSts {
   }
 
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form = new URLSearchParams(await readBody(req));
+    // A token request is a few kilobytes; Entra refuses far larger bodies.
+    const form = new URLSearchParams(await readBody(req, 64 * 1024));
     const clientId = form.get('client_id') ?? '';
     const scope = form.get('scope') ?? '';
     const record: TokenExchangeRecord = {
