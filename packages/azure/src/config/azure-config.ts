@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_VARIABLES } from '@wi/identities';
 
 /** The Azure resources a service can ask the module for; each brings its own endpoint variable. */
 export type AzureResource = 'keyVault' | 'blob' | 'serviceBus' | 'cosmos';
@@ -10,16 +11,6 @@ export const ENDPOINT_VARIABLES: Readonly<Record<AzureResource, string>> = {
   cosmos: 'AZURE_COSMOS_ENDPOINT',
 };
 
-/**
- * The variables the AKS workload identity webhook injects into every pod whose template carries
- * azure.workload.identity/use: "true". Locally the dev script sets the same four.
- */
-export const WORKLOAD_IDENTITY_VARIABLES = [
-  'AZURE_CLIENT_ID',
-  'AZURE_TENANT_ID',
-  'AZURE_FEDERATED_TOKEN_FILE',
-  'AZURE_AUTHORITY_HOST',
-] as const;
 
 export interface AzureConfig {
   clientId: string;
@@ -130,7 +121,7 @@ export function loadAzureConfig(
 }
 
 function hint(name: string): string {
-  return (WORKLOAD_IDENTITY_VARIABLES as readonly string[]).includes(name)
+  return (WEBHOOK_VARIABLES as readonly string[]).includes(name)
     ? ' (injected by the workload identity webhook: is the pod label azure.workload.identity/use: "true" set and the service account annotated with its client id?)'
     : '';
 }
