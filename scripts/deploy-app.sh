@@ -137,7 +137,10 @@ export INGRESS_CERTIFICATE_URI="https://$vault.vault.azure.net/certificates/$cer
 # User on that one secret, nothing else in the vault.
 add_on=$(deployment_output "$group" "$deployment" webAppRoutingPrincipalId)
 secret_scope="$(az keyvault show --name "$vault" --query id --output tsv)/secrets/$certificate"
-if [ -z "$(az role assignment list --assignee "$add_on" --scope "$secret_scope" --role 4633458b-17de-408a-b874-0445c86b69e6 --query '[0].id' --output tsv)" ]; then
+# Filtered by principal id rather than --assignee, which asks Microsoft Graph (a pipeline has no
+# Graph rights).
+if [ -z "$(az role assignment list --scope "$secret_scope" --role 4633458b-17de-408a-b874-0445c86b69e6 \
+  --query "[?principalId=='$add_on'].id" --output tsv)" ]; then
   run az role assignment create --assignee-object-id "$add_on" --assignee-principal-type ServicePrincipal \
     --role 4633458b-17de-408a-b874-0445c86b69e6 --scope "$secret_scope" --output none
 fi

@@ -98,7 +98,7 @@ const loader = [
   `${root}/packages/identities/dist/index.js`,
   `${root}/packages/local-azure/src/identities/identities-file.ts`,
 ].find((path) => existsSync(path));
-if (!loader) throw new Error('the declaration loader is not built: run pnpm install (or pnpm build)');
+if (!loader) throw new Error('the declaration loader is not built: run pnpm install && pnpm build');
 const { loadIdentities, identitiesWith } = await import(loader);
 const file = identitiesWith(await loadIdentities(`${root}/infra/identities.json`));
 for (const identity of file.identities) {
