@@ -9,7 +9,7 @@
 #   NODE_IMAGE    the Node 24 image the build runs on and the runtime's node binary comes from
 #                 (default: the official node:24-bookworm-slim; offline, see
 #                 scripts/build-base-image.sh and docs/containers.md)
-#   SERVICE       frontend | backend (the runtime stage, which is the default target)
+#   SERVICE       a service of infra/identities.json: frontend | backend (the runtime stage, the default target)
 #   PNPM_VERSION  pnpm for the build stage (keep in step with package.json's packageManager)
 #   NPM_REGISTRY  where pnpm and the dependencies come from
 # Optional build secret `ca` (--secret id=ca,src=FILE): extra CA certificates to trust while
@@ -61,7 +61,8 @@ RUN --mount=type=cache,id=wi-pnpm-store,target=/pnpm/store,sharing=locked \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
     pnpm install --frozen-lockfile --prefer-offline --reporter=append-only
 COPY . .
-RUN pnpm --filter '@wi/frontend...' --filter '@wi/backend...' --filter '@wi/local-azure' run build
+RUN pnpm -r run build \
+ && node packages/identities/dist/cli.js services > /repo/services.txt
 
 # ---- the pruned production tree of one service ----
 # --legacy: pnpm 10's default deploy needs inject-workspace-packages in the lockfile, which would
@@ -70,9 +71,9 @@ RUN pnpm --filter '@wi/frontend...' --filter '@wi/backend...' --filter '@wi/loca
 # cached in a mount); the versions it installs are the lockfile's.
 FROM build AS deploy
 ARG SERVICE
-RUN case "$SERVICE" in frontend|backend) ;; \
-      *) echo "Build with --build-arg SERVICE=frontend or SERVICE=backend (got '$SERVICE')." >&2; exit 1 ;; \
-    esac
+# The services are the declaration's (infra/identities.json), listed by its CLI in the build.
+RUN grep -qxF "$SERVICE" /repo/services.txt \
+ || { echo "Build with --build-arg SERVICE=<one of: $(tr '\n' ' ' < /repo/services.txt)> (got '$SERVICE')." >&2; exit 1; }
 RUN --mount=type=cache,id=wi-pnpm-store,target=/pnpm/store,sharing=locked \
     --mount=type=cache,id=wi-pnpm-cache,target=/pnpm/cache,sharing=locked \
     --mount=type=secret,id=ca,required=false \
@@ -109,8 +110,9 @@ RUN set -eu; \
 # The local cloud's state and public folders, owned by the runtime user: Docker copies ownership
 # into a new named volume mounted there, so the volume starts out writable by uid 1000.
 FROM rootfs AS rootfs-local-cloud
-RUN mkdir -p /rootfs/var/lib/local-azure/tokens/frontend /rootfs/var/lib/local-azure/tokens/backend \
-      /rootfs/run/local-azure \
+COPY --from=build /repo/services.txt /tmp/services.txt
+RUN for service in $(cat /tmp/services.txt); do mkdir -p "/rootfs/var/lib/local-azure/tokens/$service"; done \
+ && mkdir -p /rootfs/run/local-azure \
  && chown -R 1000:1000 /rootfs/var/lib/local-azure /rootfs/run/local-azure
 
 FROM scratch AS local-cloud
