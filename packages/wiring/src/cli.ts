@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type IdentitiesFile, loadIdentities } from '@wi/identities';
+import { deployWorkflowProblems } from './deploy-workflow.js';
 import { formatLinks } from './format.js';
 import {
   KEDA_ENV_EXAMPLE,
@@ -88,6 +89,7 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     failed += links.filter((link) => !link.ok).length;
   }
   if (withKeda) failed += checkKedaOverlay(kubectl, options.root, identities, args, write);
+  failed += checkDeployWorkflow(options.root, identities, write);
   write(
     failed === 0
       ? `\nevery link holds (${relative(options.root, identitiesFile)} ↔ k8s/)`
@@ -139,6 +141,31 @@ function checkKedaOverlay(
   });
   write(formatLinks(links));
   return links.filter((link) => !link.ok).length;
+}
+
+/**
+ * The deploy identities (deployIdentities) against .github/workflows/deploy.yml: OIDC sign-in from
+ * the environment their federated credential trusts, no secret. Returns the number of problems.
+ */
+function checkDeployWorkflow(
+  root: string,
+  identities: IdentitiesFile,
+  write: (line: string) => void,
+): number {
+  const declared = identities.deployIdentities ?? [];
+  const workflow = join(root, '.github', 'workflows', 'deploy.yml');
+  if (declared.length === 0 || !existsSync(workflow)) {
+    write('.github/workflows/deploy.yml: skipped (no deploy identity or no workflow)');
+    return 0;
+  }
+  const problems = deployWorkflowProblems(readFileSync(workflow, 'utf8'), declared);
+  write('.github/workflows/deploy.yml');
+  write(
+    problems.length === 0
+      ? `  ✓ signs in as ${declared.map((identity) => identity.managedIdentityName).join(', ')} by OIDC from environment ${declared.map((identity) => identity.federatedCredential.environment).join(', ')}, with no secret`
+      : problems.map((problem) => `  ✗ ${problem}`).join('\n'),
+  );
+  return problems.length;
 }
 
 /** The real env file when scripts/write-aks-env.sh has written one, else the example. */

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
  */
 export interface DeclaredDeployIdentity {
   name: string;
+  managedIdentityName: string;
   federatedCredential: { environment: string; audiences: readonly string[] };
 }
 
