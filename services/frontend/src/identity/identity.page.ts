@@ -51,6 +51,15 @@ function exchangeSteps(): SafeHtml {
         verify the access token and look up the identity's role assignments for the exact data
         action at that scope: allowed, or 403.
       </li>
+      <li>
+        <strong>The backend checks its caller the same way.</strong> The frontend asks Entra ID for
+        a token for the backend's own app registration (<code>BACKEND_API_SCOPE</code>); Entra
+        issues one only to an identity assigned one of its app roles (AADSTS501051 otherwise). The
+        backend verifies the signature against Entra's keys, the issuer, the audience, the expiry
+        and the app role <code>Documents.Read</code>: allowed, or 401/403. The probe "call the
+        backend API" shows this hop, allowed for the frontend and refused for the backend's own
+        identity.
+      </li>
     </ol>
     <p class="hint">
       Locally, <code>pnpm dev</code> plays the cluster and Entra: it writes the token file, serves
