@@ -31,7 +31,7 @@ beforeAll(async () => {
     jwks: () => [toJwk(key)],
     issuer: { issuers: [`https://sts.windows.net/${TENANT}/`], tenantId: TENANT },
     queues: [
-      { name: 'documents', maxDeliveryCount: 3, lockDurationMs: 2000 },
+      { name: 'documents', maxDeliveryCount: 3, lockDurationMs: 10_000 },
       { name: 'poison', maxDeliveryCount: 2, lockDurationMs: 2000 },
       { name: 'locks', maxDeliveryCount: 5, lockDurationMs: 1000 },
     ],

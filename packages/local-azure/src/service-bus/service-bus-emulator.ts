@@ -10,6 +10,7 @@ import rhea, {
 import type { AuthorizationDecision } from '../authorization/decision.js';
 import {
   AccessTokenError,
+  CLOCK_SKEW_SECONDS,
   verifyAccessToken,
   type AccessTokenClaims,
   type JwksSource,
@@ -453,7 +454,12 @@ export class ServiceBusEmulator {
         [SERVICE_BUS_RESOURCE],
         this.options.issuer,
       );
-      this.tokens.put(context.connection, { audience, claims, expiresAt: claims.exp * 1000 });
+      // Expired when verification would call it expired: exp plus the allowed clock skew.
+      this.tokens.put(context.connection, {
+        audience,
+        claims,
+        expiresAt: (claims.exp + CLOCK_SKEW_SECONDS) * 1000,
+      });
       reply(context, request, cbsStatus(202, 'Accepted'), undefined);
       // A renewed token replaces the old one: links it no longer covers are detached now.
       this.detachExpiredLinks();

@@ -20,8 +20,14 @@ export function decodeTransfer(context: EventContext): Transfer {
   const message = context.message as unknown;
   if (format === BATCH_FORMAT && Buffer.isBuffer(message)) {
     const batch = rhea.message.decode(message) as unknown as Message;
-    const section = batch.body as { content: Buffer | Buffer[]; multiple?: boolean };
-    const contents = section.multiple ? (section.content as Buffer[]) : [section.content as Buffer];
+    // An empty batch (the SDK sends one as is) has no data section at all.
+    const section = batch.body as { content?: Buffer | Buffer[]; multiple?: boolean } | undefined;
+    const contents =
+      section?.content === undefined
+        ? []
+        : section.multiple
+          ? (section.content as Buffer[])
+          : [section.content as Buffer];
     return {
       size: message.length,
       messages: contents.map((content) =>

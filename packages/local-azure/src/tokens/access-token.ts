@@ -44,7 +44,8 @@ export class AccessTokenError extends Error {
 /** Where a data-plane emulator gets the STS's current public keys (rotated keys stay listed while valid). */
 export type JwksSource = () => readonly Jwk[];
 
-const CLOCK_SKEW_SECONDS = 300;
+/** Entra's and the data planes' tolerance for clock skew, on exp and nbf alike. */
+export const CLOCK_SKEW_SECONDS = 300;
 
 /**
  * Verifies a bearer token the way Azure data planes do: signature by the tenant's keys (and no
