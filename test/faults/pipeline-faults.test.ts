@@ -8,6 +8,7 @@ import {
   waitForOk,
 } from '../support/local-stack.js';
 import { recordCounts, seedDocuments } from '../support/seed.js';
+import { backendAuthorization } from '../support/backend-token.js';
 
 /**
  * The worker is the one place a document could be lost or written twice. These tests break it
@@ -114,7 +115,12 @@ describe('the intake pipeline under faults loses nothing', () => {
     await allProcessed([newId!], 10_000);
 
     const read = async (id: string) =>
-      (await (await fetch(`${service.url}/documents/${id}`)).json()) as {
+      // The backend's API answers only the frontend's token.
+      (await (
+        await fetch(`${service.url}/documents/${id}`, {
+          headers: await backendAuthorization(cloud),
+        })
+      ).json()) as {
         signatureKeyVersion: string;
         signatureValid: boolean;
       };
