@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { parseIdentities } from '@wi/local-azure';
+import { parseIdentities } from '@wi/identities';
 import { describe, expect, it } from 'vitest';
 import { codeBlocks, docFiles, repoRoot } from './support/markdown.js';
 

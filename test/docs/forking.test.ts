@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { WorkloadIdentityCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { type LocalCloud } from '@wi/local-azure';
 import {
   type IdentitiesFile,
-  type LocalCloud,
   type ServiceIdentity,
   localClientId,
   parseIdentities,
-} from '@wi/local-azure';
+} from '@wi/identities';
 import {
   CHECKED_OVERLAYS,
   type KubernetesObject,

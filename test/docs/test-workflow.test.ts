@@ -11,7 +11,7 @@ import { repoRoot } from './support/markdown.js';
 
 const file = '.github/workflows/test.yml';
 const text = readFileSync(join(repoRoot, file), 'utf8');
-const readme = (quickstartCommands as (readme: string) => Record<string, string>)(
+const readme = (quickstartCommands as (readme: string) => { install: string; test: string })(
   readFileSync(join(repoRoot, 'README.md'), 'utf8'),
 );
 const workflow = parse(text) as {

@@ -1,4 +1,4 @@
-import { GITHUB_ACTIONS_ISSUER, deploySubject } from '@wi/local-azure';
+import { GITHUB_ACTIONS_ISSUER, deploySubject } from '@wi/identities';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ArmObject, show } from './support/arm-expression.js';
 import { created, runtimeReference } from './support/arm-deployment.js';

@@ -1,4 +1,4 @@
-import type { ServiceIdentity } from '@wi/local-azure';
+import type { ServiceIdentity } from '@wi/identities';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { show } from './support/arm-expression.js';
 import { created, runtimeReference, single } from './support/arm-deployment.js';

@@ -11,7 +11,7 @@ import {
   validateObject,
   validateSchemas,
 } from '@wi/wiring';
-import type { IdentitiesFile } from '@wi/local-azure';
+import type { IdentitiesFile } from '@wi/identities';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   aksExampleEnv,

@@ -1,4 +1,4 @@
-import { type IdentitiesFile, identitiesWith } from '@wi/local-azure';
+import { type IdentitiesFile, identitiesWith } from '@wi/identities';
 import {
   type KubernetesObject,
   type RenderedOverlay,

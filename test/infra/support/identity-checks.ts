@@ -3,7 +3,7 @@ import {
   type IdentitiesFile,
   type RoleAssignment,
   type ServiceIdentity,
-} from '@wi/local-azure';
+} from '@wi/identities';
 import { type ArmValue, isObject, show } from './arm-expression.js';
 import { created, type DeploymentResult, runtimeReference, single } from './arm-deployment.js';
 

@@ -3,7 +3,7 @@ import {
   type IdentityFeature,
   identitiesWith,
   loadIdentities,
-} from '@wi/local-azure';
+} from '@wi/identities';
 import { join } from 'node:path';
 import type { ArmObject, DeploymentTarget } from './arm-expression.js';
 import { dryRun, type DeploymentResult, type DryRunOptions } from './arm-deployment.js';

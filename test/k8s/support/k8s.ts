@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseIdentities } from '@wi/local-azure';
+import { parseIdentities } from '@wi/identities';
 import {
   type Kubectl,
   type KubernetesObject,
