@@ -11,7 +11,6 @@ export const ENDPOINT_VARIABLES: Readonly<Record<AzureResource, string>> = {
   cosmos: 'AZURE_COSMOS_ENDPOINT',
 };
 
-
 export interface AzureConfig {
   clientId: string;
   tenantId: string;
