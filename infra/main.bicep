@@ -461,5 +461,8 @@ output webAppRoutingPrincipalId string = aks.outputs.webAppRoutingPrincipalId
 @description('Name of the Ingress TLS certificate in Key Vault.')
 output ingressCertificateName string = ingressCertificateName
 
-@description('True when the API server has no public endpoint: kubectl goes through `az aks command invoke`.')
+@description('True when the API server has no public endpoint: kubectl runs from the VNet or through `az aks command invoke`.')
 output privateCluster bool = privateCluster
+
+@description('True when the data planes answer their private endpoints only: image builds and the Ingress certificate run from the VNet.')
+output networkIsolation bool = networkIsolation

@@ -21,8 +21,9 @@
 #                         a DNS label on the ingress load balancer); the Key Vault certificate is for it
 #   INGRESS_CERTIFICATE   existing certificate name in the vault (default: the deployment's
 #                         ingressCertificateName; a self-signed one is created when it is missing)
-#   AKS_KUBECTL_FROM_VNET true: this machine resolves and reaches a private cluster's API server
-#                         (a jump box in the VNet); without it a private cluster is refused
+#   DEPLOY_FROM_VNET      true: this machine is in the deployment's VNet (a jump box, a self-hosted
+#                         runner), so it reaches a private cluster's API server and, with
+#                         networkIsolation, the registry and Key Vault; without it both are refused
 set -euo pipefail
 . "$(dirname "$0")/deploy-common.sh"
 
@@ -44,10 +45,17 @@ IFS=$'\t' read -r cluster registry namespace tenant frontend_client backend_clie
 )
 printf '  cluster %s, registry %s, namespace %s\n' "$cluster" "$registry" "$namespace" >&2
 
-# A private cluster's API server has no public address: kubectl works only from the VNet (a jump
-# box, a self-hosted runner) or through `az aks command invoke` (infra/README.md, "Network modes").
-if [ "$(deployment_output "$group" "$deployment" privateCluster)" = true ] && [ "${AKS_KUBECTL_FROM_VNET:-false}" != true ]; then
-  die "$cluster is a private cluster: run this from a machine in its VNet with AKS_KUBECTL_FROM_VNET=true, or see infra/README.md (Network modes) for az aks command invoke"
+# A private cluster's API server has no public address, and with networkIsolation the registry
+# (image build, digests) and Key Vault (the Ingress certificate) answer their private endpoints
+# only: those steps work from the VNet (a jump box, a self-hosted runner), kubectl also through
+# `az aks command invoke` (infra/README.md, "Network modes: what works from a developer's machine").
+if [ "${DEPLOY_FROM_VNET:-false}" != true ]; then
+  if [ "$(deployment_output "$group" "$deployment" privateCluster)" = true ]; then
+    die "$cluster is a private cluster: run this from a machine in its VNet with DEPLOY_FROM_VNET=true, or see infra/README.md (Network modes) for az aks command invoke"
+  fi
+  if [ "$(deployment_output "$group" "$deployment" networkIsolation)" = true ]; then
+    die "$group was provisioned with networkIsolation: its registry and Key Vault answer only in the VNet; run this from a machine there with DEPLOY_FROM_VNET=true (and IMAGE_BUILDER=docker)"
+  fi
 fi
 
 export IMAGE_TAG=${IMAGE_TAG:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo dev)-$(date -u +%Y%m%d%H%M%S)}

@@ -222,13 +222,25 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     );
   });
 
-  it('refuses a private cluster from outside its VNet, saying how to deploy it', () => {
-    writeFileSync(join(box.state, 'private'), '');
+  it.each([
+    ['private', 'is a private cluster: run this from a machine in its VNet'],
+    [
+      'isolated',
+      'was provisioned with networkIsolation: its registry and Key Vault answer only in the VNet',
+    ],
+  ])('refuses a %s deployment from outside its VNet, saying how to deploy it', (mode, message) => {
+    writeFileSync(join(box.state, mode), '');
     const run = deploy(box, { AZURE_RESOURCE_GROUP: 'rg-test' }, 'scripts/deploy-app.sh');
-    rmSync(join(box.state, 'private'));
+    const fromVnet = deploy(
+      box,
+      { AZURE_RESOURCE_GROUP: 'rg-test', DEPLOY_FROM_VNET: 'true' },
+      'scripts/deploy-app.sh',
+    );
+    rmSync(join(box.state, mode));
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain('is a private cluster: run this from a machine in its VNet');
+    expect(run.stderr).toContain(message);
     expect(run.calls.join('\n')).not.toMatch(/acr build|kubectl/);
+    expect(fromVnet.status, fromVnet.stderr).toBe(0);
   });
 });
 

@@ -51,6 +51,7 @@ case "$tool" in
       *' deployment group show '*'--output none'*) [ -f "$FAKE_STATE/deployed" ] ;;
       *'keyVaultName.value'*) echo kv-test ;;
       *'privateCluster.value'*) if [ -f "$FAKE_STATE/private" ]; then echo true; else echo false; fi ;;
+      *'networkIsolation.value'*) if [ -f "$FAKE_STATE/isolated" ]; then echo true; else echo false; fi ;;
       *'deployPrincipalId.value'*) echo '' ;;
       *'ingressCertificateName.value'*) echo ingress-tls ;;
       *'webAppRoutingPrincipalId.value'*) echo 55555555-aaaa-4bbb-8ccc-000000000005 ;;
