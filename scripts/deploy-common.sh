@@ -31,9 +31,16 @@ deployment_output() {
     --query "properties.outputs.$3.value" --output tsv
 }
 
-# The Key Vault secrets the identities file grants (its keyVault scopes).
+# Asks the declaration (infra/identities.json) through its own loader's CLI, never by grep.
+identities_cli() {
+  local cli="$repo_root/packages/identities/dist/cli.js"
+  [ -f "$cli" ] || { printf 'deploy: %s is not built: run npx pnpm install && npx pnpm build\n' "$cli" >&2; return 1; }
+  node "$cli" "$@"
+}
+
+# The Key Vault secrets the deployment creates (the declaration's resources.keyVault.secrets).
 secret_names() {
-  grep -o '"secret": *"[^"]*"' "$repo_root/infra/identities.json" | sed 's/.*"\([^"]*\)"$/\1/' | sort -u
+  identities_cli secrets
 }
 
 # Succeeds when every secret already exists in the vault. Asked through Azure Resource Manager, so
@@ -89,27 +96,7 @@ resolve_deployer_ip_range() {
 #   api   <service> <app role id> <app role value> <description>
 #   call  <caller service> <caller managed identity> <callee service> <app role value>
 declaration() {
-  node --no-warnings --input-type=module - "$repo_root" <<'JS'
-import { existsSync } from 'node:fs';
-const [root] = process.argv.slice(2);
-// The declaration's package (@wi/identities, built by pnpm install) or, before it existed, the
-// local cloud's copy of the same loader.
-const loader = [
-  `${root}/packages/identities/dist/index.js`,
-  `${root}/packages/local-azure/src/identities/identities-file.ts`,
-].find((path) => existsSync(path));
-if (!loader) throw new Error('the declaration loader is not built: run pnpm install && pnpm build');
-const { loadIdentities, identitiesWith } = await import(loader);
-const file = identitiesWith(await loadIdentities(`${root}/infra/identities.json`));
-for (const identity of file.identities) {
-  for (const role of identity.api?.appRoles ?? []) {
-    console.log(['api', identity.service, role.id, role.value, role.description].join('\t'));
-  }
-  for (const call of identity.calls ?? []) {
-    console.log(['call', identity.service, identity.managedIdentityName, call.service, call.appRole].join('\t'));
-  }
-}
-JS
+  identities_cli grants
 }
 
 graph=https://graph.microsoft.com/v1.0

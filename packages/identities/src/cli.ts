@@ -8,6 +8,9 @@
 //     services           the services that run as workloads (no optional feature), one a line
 //     secrets            the Key Vault secrets the deployment creates
 //     env <service>      NAME=value for each resource name the service uses
+//     grants             the APIs' app roles and who may call them, tab-separated:
+//                          api <service> <role id> <role value> <description>
+//                          call <caller> <caller's managed identity> <callee> <app role>
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import {
@@ -45,8 +48,32 @@ async function main(argv: string[]): Promise<number> {
         ),
       );
     }
+    case 'grants': {
+      const { identities } = identitiesWith(file);
+      return print(
+        ...identities.flatMap((identity) =>
+          (identity.api?.appRoles ?? []).map((role) =>
+            ['api', identity.service, role.id, role.value, role.description].join('\t'),
+          ),
+        ),
+        ...identities.flatMap((identity) =>
+          (identity.calls ?? []).map((call) =>
+            [
+              'call',
+              identity.service,
+              identity.managedIdentityName,
+              call.service,
+              call.appRole,
+            ].join('\t'),
+          ),
+        ),
+      );
+    }
     default:
-      return fail('usage: cli.js check|schema|services|secrets|env <service> [--file FILE]', 2);
+      return fail(
+        'usage: cli.js check|schema|services|secrets|env <service>|grants [--file FILE]',
+        2,
+      );
   }
 }
 
