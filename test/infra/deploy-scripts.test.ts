@@ -25,6 +25,7 @@ const copied = [
   'scripts/deploy-aks.sh',
   'scripts/deploy-app.sh',
   'scripts/write-aks-env.sh',
+  'scripts/azd-preprovision.sh',
   'infra/identities.json',
   'infra/main.bicepparam',
   'k8s/overlays/aks/azure.env.example',
@@ -46,7 +47,9 @@ function sandbox(): Sandbox {
   mkdirSync(bin);
   const fake = join(repoRoot, 'test/infra/support/fake-cli.sh');
   chmodSync(fake, 0o755);
-  for (const tool of ['az', 'kubectl', 'kubelogin', 'curl']) symlinkSync(fake, join(bin, tool));
+  for (const tool of ['az', 'azd', 'kubectl', 'kubelogin', 'curl']) {
+    symlinkSync(fake, join(bin, tool));
+  }
   // The scripts read the declaration through its loader, never by parsing the JSON themselves.
   symlinkSync(join(repoRoot, 'packages'), join(root, 'packages'));
   const state = join(root, '.fake-state');
@@ -312,3 +315,26 @@ describe.skipIf(process.platform === 'win32')(
     });
   },
 );
+
+describe.skipIf(process.platform === 'win32')('scripts/azd-preprovision.sh (azd up)', () => {
+  it("authorizes the deployer's detected address on the API server, on every provision", () => {
+    const box = sandbox();
+    try {
+      writeFileSync(box.log, '');
+      const run = spawnSync('sh', [join(box.root, 'scripts/azd-preprovision.sh')], {
+        env: { ...box.env, AZURE_RESOURCE_GROUP: 'rg-test' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const calls = readFileSync(box.log, 'utf8').trim().split('\n');
+      expectInOrder(calls, [
+        /^azd env set WRITE_SECRETS true$/,
+        /^curl .*https:\/\/api\.ipify\.org/,
+        /^azd env set AKS_DEPLOYER_IP_RANGE 203\.0\.113\.10\/32$/,
+      ]);
+    } finally {
+      rmSync(box.root, { recursive: true, force: true });
+    }
+  });
+});
