@@ -11,6 +11,7 @@ import {
 import { KeyVaultEmulator, LOCAL_VAULT_RESOURCE } from './key-vault/index.js';
 import { SERVICE_BUS_RESOURCE, ServiceBusEmulator } from './service-bus/index.js';
 import { LocalSts } from './sts/index.js';
+import { writeCaBundle } from './tls/ca-bundle.js';
 import { ensureLocalCa } from './tls/local-ca.js';
 import { v1Issuer } from './sts/access-token-claims.js';
 import { serviceApiEnv } from './sts/service-api-env.js';
@@ -74,6 +75,8 @@ export class LocalCloud {
   private constructor(
     readonly identities: IdentitiesFile,
     readonly caCertPath: string,
+    /** Public roots plus the local CA, for runtimes that take one file (see env()). */
+    readonly caBundlePath: string,
     readonly sts: LocalSts,
     readonly keyVault: KeyVaultEmulator,
     readonly blob: BlobEmulator,
@@ -197,6 +200,7 @@ export class LocalCloud {
     return new LocalCloud(
       identities,
       ca.caCertPath,
+      await writeCaBundle(options.caDir ?? options.stateDir, ca.caCertPem),
       sts,
       keyVault,
       blob,
@@ -229,7 +233,12 @@ export class LocalCloud {
       AZURE_STORAGE_BLOB_ENDPOINT: this.blob.endpoint,
       AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: this.serviceBusNamespace,
       AZURE_COSMOS_ENDPOINT: this.cosmos.endpoint,
+      // Each runtime's own way to trust the local CA: Node adds one certificate to its store;
+      // .NET, OpenSSL and Go (SSL_CERT_FILE) and Python requests (REQUESTS_CA_BUNDLE) replace
+      // their store with a file, so they get the bundle of public roots plus the local CA.
       NODE_EXTRA_CA_CERTS: this.caCertPath,
+      SSL_CERT_FILE: this.caBundlePath,
+      REQUESTS_CA_BUNDLE: this.caBundlePath,
       NODE_OPTIONS: `--require ${LOCALHOST_PRELOAD}`,
     };
   }

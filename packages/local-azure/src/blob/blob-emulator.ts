@@ -95,8 +95,13 @@ export class BlobEmulator {
     if (this.tlsDir) await rm(this.tlsDir, { recursive: true, force: true });
   }
 
+  /**
+   * Path-style, on the loopback address: every SDK reads the account from the path when the
+   * host is an IP address (.NET's BlobUriBuilder does so for a host name only on Azurite's
+   * default ports, and would take `localhost` as the account's DNS name).
+   */
   get endpoint(): string {
-    return `https://localhost:${this.port}/${AZURITE_ACCOUNT}`;
+    return `https://127.0.0.1:${this.port}/${AZURITE_ACCOUNT}`;
   }
 
   /** Seeding (Bicep creates the container in Azure): straight to Azurite, as the platform would. */

@@ -17,6 +17,8 @@ import {
   type JwksSource,
 } from '../tokens/access-token.js';
 import { cosmosRequestTarget, type CosmosRequestTarget } from './cosmos-data-actions.js';
+import { isQueryPlanRequest, sendQueryPlan } from './query-plan.js';
+import { CosmosResourceNames } from './resource-names.js';
 
 type AllowedCosmosTarget = CosmosRequestTarget & { segments: string[]; query: URLSearchParams };
 
@@ -69,6 +71,7 @@ export class CosmosEmulator {
   private readonly proxy: LoopbackHttpsServer;
   private backend?: Server;
   private backendSocket = '';
+  private readonly resourceNames = new CosmosResourceNames((path) => this.internal('GET', path));
   private socketDir?: string;
   private port = 0;
 
@@ -156,8 +159,19 @@ export class CosmosEmulator {
       authenticate: (req) => this.authenticate(req),
       malformed: (message) =>
         cosmosRefusal(400, 0, 'BadRequest', `The request URI is not valid. ${message}`),
-      map: (req, parsed) => {
-        const target = cosmosRequestTarget(req.method ?? 'GET', parsed.segments, req.headers);
+      map: async (req, parsed) => {
+        // RBAC scopes name databases and containers; the .NET SDK addresses them by resource id
+        // (/dbs/<rid>/colls/<rid>/...). Both resolve to the same names before the decision.
+        const named = await this.resourceNames.resolve(parsed.segments);
+        if (!named) {
+          throw cosmosRefusal(
+            404,
+            0,
+            'NotFound',
+            'Resource Not Found. Learn more: https://aka.ms/cosmosdb-tsg-not-found',
+          );
+        }
+        const target = cosmosRequestTarget(req.method ?? 'GET', named, req.headers);
         if (target.controlPlane) {
           const path = formatRequestTarget(parsed.segments, new URLSearchParams());
           throw cosmosRefusal(
@@ -190,12 +204,14 @@ export class CosmosEmulator {
         );
       },
       serve: (req, res, _claims, target) =>
-        this.forward(
-          req,
-          res,
-          formatRequestTarget(target.segments, target.query),
-          target.segments.length === 0 && req.method === 'GET',
-        ),
+        isQueryPlanRequest(req.headers)
+          ? sendQueryPlan(req, res)
+          : this.forward(
+              req,
+              res,
+              formatRequestTarget(target.segments, target.query),
+              target.segments.length === 0 && req.method === 'GET',
+            ),
     };
   }
 

@@ -23,7 +23,11 @@ export interface DataPlane<Principal, Target> {
   /** Verifies the caller (bearer token); throws a PlaneRefusal (401) when it cannot. */
   authenticate(req: IncomingMessage): Principal;
   /** The resource kind, data action and scope of the request; throws a PlaneRefusal (400/404/405). */
-  map(req: IncomingMessage, target: ParsedRequestTarget, principal: Principal): Target;
+  map(
+    req: IncomingMessage,
+    target: ParsedRequestTarget,
+    principal: Principal,
+  ): Target | Promise<Target>;
   authorize(principal: Principal, target: Target): AuthorizationDecision;
   /** The plane's 403 for a denied decision. */
   forbidden(principal: Principal, target: Target, reason: string): PlaneRefusal;
@@ -49,7 +53,7 @@ export function dataPlaneHandler<Principal, Target>(plane: DataPlane<Principal, 
         if (error instanceof MalformedRequestTarget) throw plane.malformed(error.message);
         throw error;
       }
-      const target = plane.map(req, parsed, principal);
+      const target = await plane.map(req, parsed, principal);
       const decision = plane.authorize(principal, target);
       if (!decision.allowed) throw plane.forbidden(principal, target, decision.message);
       await plane.serve(req, res, principal, target);
