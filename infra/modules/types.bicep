@@ -1,7 +1,8 @@
 // The shape of infra/identities.json, as Bicep types. main.bicep loads the file into a variable
 // of type `identitiesFile`, so `bicep build` refuses a file whose shape the templates cannot use
 // (a misspelt scope kind, a missing role id) before anything reaches Azure. The JSON Schema next to
-// the file (identities.schema.json) says the same for editors and for the local cloud.
+// the file (identities.schema.json) says the same for editors and for the local cloud, and
+// test/infra/declaration-types.test.ts fails when the two disagree on any property.
 
 @export()
 @discriminator('resource')
@@ -78,6 +79,57 @@ type serviceIdentity = {
   }?
   @description('Optional: other services\' APIs this identity may call, each with the app role it is granted.')
   calls: apiCall[]?
+  @description('Optional: the resources this service names, by the environment variable that carries each name.')
+  uses: {
+    *: usedResource
+  }?
+}
+
+@export()
+@discriminator('resource')
+@description('A resource a service names: a blob container, a queue, a secret, a Cosmos DB database or container.')
+type usedResource = storageScope | serviceBusScope | keyVaultScope | usedCosmosDatabase | usedCosmosContainer
+
+@export()
+type usedCosmosDatabase = {
+  resource: 'cosmosDatabase'
+  database: string
+}
+
+@export()
+type usedCosmosContainer = {
+  resource: 'cosmosContainer'
+  database: string
+  container: string
+}
+
+@export()
+@description('The data-plane resources the deployment creates: every role scope and every used name is one of them.')
+type declaredResources = {
+  keyVault: {
+    @description('The vault\'s name in the local cloud; in Azure the template derives a globally unique one.')
+    localName: string
+    secrets: string[]
+  }
+  storage: {
+    containers: string[]
+  }
+  serviceBus: {
+    queues: {
+      name: string
+      maxDeliveryCount: int
+      lockDurationSeconds: int
+    }[]
+  }
+  cosmos: {
+    databases: {
+      name: string
+      containers: {
+        name: string
+        partitionKeyPath: string
+      }[]
+    }[]
+  }
 }
 
 @export()
@@ -125,6 +177,7 @@ type deployRoleAssignment = {
 type identitiesFile = {
   '$schema': string?
   namespace: string
+  resources: declaredResources
   identities: serviceIdentity[]
   deployIdentities: deployIdentity[]?
 }
