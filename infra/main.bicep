@@ -58,6 +58,11 @@ param enableDefender bool = false
 @description('Encryption at host for the node pools; needs `az feature register --namespace Microsoft.Compute --name EncryptionAtHost` once per subscription.')
 param enableEncryptionAtHost bool = false
 
+@description('Days a deleted vault or secret stays recoverable: 90, the longest. Fixed when the vault is created; the deploy scripts pass an existing vault\'s value (KEY_VAULT_RETENTION_DAYS).')
+@minValue(7)
+@maxValue(90)
+param keyVaultRetentionDays int = 90
+
 @description('Days a deleted blob, blob version or container stays recoverable.')
 @minValue(1)
 @maxValue(365)
@@ -237,6 +242,7 @@ module keyVault 'modules/key-vault.bicep' = {
     logAnalyticsWorkspaceId: workspaceId
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
+    softDeleteRetentionDays: keyVaultRetentionDays
     secretValues: {
       'frontend-session-key': frontendSessionKey
       'backend-signing-key': backendSigningKey

@@ -35,6 +35,9 @@ param privateCluster = bool(readEnvironmentVariable('AKS_PRIVATE_CLUSTER', 'fals
 // registry): see infra/README.md for what it costs and which deploy steps then need the VNet.
 param networkIsolation = bool(readEnvironmentVariable('NETWORK_ISOLATION', 'false'))
 
+// 90 days; the deploy scripts and the azd hook pass an existing vault's own (fixed at creation).
+param keyVaultRetentionDays = int(readEnvironmentVariable('KEY_VAULT_RETENTION_DAYS', '90'))
+
 param enableContainerInsights = bool(readEnvironmentVariable('ENABLE_CONTAINER_INSIGHTS', 'true'))
 param enableAzurePolicy = bool(readEnvironmentVariable('ENABLE_AZURE_POLICY', 'false'))
 param enableDefender = bool(readEnvironmentVariable('ENABLE_DEFENDER', 'false'))

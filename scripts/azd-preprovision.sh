@@ -14,6 +14,17 @@ fi
 echo "==> Key Vault secrets will be written: $setting"
 azd env set WRITE_SECRETS "$setting"
 
+# What the existing deployment fixed at creation (the vault's retention, the system pool's VM
+# size) wins over the templates' defaults, unless set in the environment.
+bash "$here/deploy-common.sh" fixed_settings "${AZURE_RESOURCE_GROUP:-}" "${keyVaultName:-}" "${aksClusterName:-}" |
+  while IFS='=' read -r name value; do
+    eval "current=\${$name:-}"
+    if [ -n "$name" ] && [ -z "$current" ]; then
+      echo "==> kept from the existing deployment: $name=$value"
+      azd env set "$name" "$value"
+    fi
+  done
+
 # The AKS API server's authorized range: this machine's public address, detected on every
 # provision (a laptop's address changes); AKS_AUTHORIZED_IP_RANGES (azd env set) adds more.
 if [ -z "${AKS_DEPLOYER_IP_RANGE_FIXED:-}" ]; then

@@ -53,16 +53,26 @@ say "Resource group $AZURE_RESOURCE_GROUP in $AZURE_LOCATION"
 run az group create --name "$AZURE_RESOURCE_GROUP" --location "$AZURE_LOCATION" \
   --tags "azd-env-name=$AZURE_ENV_NAME" --only-show-errors --output none
 
+vault=''
+cluster_name=''
+if az deployment group show --resource-group "$AZURE_RESOURCE_GROUP" --name main --output none 2>/dev/null; then
+  vault=$(deployment_output "$AZURE_RESOURCE_GROUP" main keyVaultName 2>/dev/null || true)
+  cluster_name=$(deployment_output "$AZURE_RESOURCE_GROUP" main aksClusterName 2>/dev/null || true)
+fi
+
 # Writing a secret creates a new version, i.e. rotates the key; keep the keys that exist.
 if [ -z "${WRITE_SECRETS:-}" ]; then
-  vault=''
-  if az deployment group show --resource-group "$AZURE_RESOURCE_GROUP" --name main --output none 2>/dev/null; then
-    vault=$(deployment_output "$AZURE_RESOURCE_GROUP" main keyVaultName 2>/dev/null || true)
-  fi
   WRITE_SECRETS=$(write_secrets_setting "$AZURE_RESOURCE_GROUP" "$vault")
 fi
 export WRITE_SECRETS
 printf '  write Key Vault secrets: %s\n' "$WRITE_SECRETS" >&2
+
+# What the existing deployment fixed at creation wins over the defaults (unless set explicitly).
+while IFS='=' read -r name value; do
+  [ -n "$name" ] && [ -z "${!name:-}" ] || continue
+  export "$name=$value"
+  printf '  kept from the existing deployment: %s=%s\n' "$name" "$value" >&2
+done < <(fixed_settings "$AZURE_RESOURCE_GROUP" "$vault" "$cluster_name")
 
 say 'Provisioning infra/main.bicep (about 10 minutes the first time: the cluster)'
 run az deployment group create --resource-group "$AZURE_RESOURCE_GROUP" --name main \

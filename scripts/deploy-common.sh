@@ -71,6 +71,26 @@ deployer_principal() {
   fi
 }
 
+# Settings an existing deployment fixed at creation, printed as NAME=value lines, so that running
+# the templates again over it does not ask for a change Azure refuses: a vault's soft-delete
+# retention (7 for vaults created before the 90-day default) and the system pool's VM size
+# (4 vCPUs before the apps moved to their own pool). Nothing for a new deployment.
+# $1 resource group, $2 vault name, $3 cluster name (either may be empty).
+fixed_settings() {
+  local group=$1 vault=$2 cluster=$3 days size
+  [ -n "$group" ] || return 0
+  if [ -n "$vault" ]; then
+    days=$(az keyvault show --resource-group "$group" --name "$vault" \
+      --query properties.softDeleteRetentionInDays --output tsv 2>/dev/null || true)
+    [ -z "$days" ] || printf 'KEY_VAULT_RETENTION_DAYS=%s\n' "$days"
+  fi
+  if [ -n "$cluster" ]; then
+    size=$(az aks nodepool show --resource-group "$group" --cluster-name "$cluster" --name system \
+      --query vmSize --output tsv 2>/dev/null || true)
+    [ -z "$size" ] || printf 'AKS_NODE_VM_SIZE=%s\n' "$size"
+  fi
+}
+
 # The deployer's public IPv4 address as a /32: the API server's authorized range
 # (AKS_DEPLOYER_IP_RANGE, read by infra/main.bicepparam). Asked of an echo service, so it is the
 # address Azure sees, behind any NAT. Fails (prints nothing) when the answer is not an IPv4 address.

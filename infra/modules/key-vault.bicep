@@ -27,6 +27,11 @@ param isolated bool
 @description('Log Analytics workspace of the diagnostic setting.')
 param logAnalyticsWorkspaceId string
 
+@description('Days a deleted vault or secret stays recoverable (7-90); fixed at creation.')
+@minValue(7)
+@maxValue(90)
+param softDeleteRetentionDays int
+
 @description('Object id of whoever deploys (deployerPrincipalId): gets Key Vault Certificates Officer to create the Ingress certificate; empty grants nothing.')
 param deployerPrincipalId string
 
@@ -51,9 +56,9 @@ resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
     // unlike access policies can be scoped below the vault.
     enableRbacAuthorization: true
     enableSoftDelete: true
-    // The longest retention Key Vault offers (7-90 days): a deleted vault or secret can be recovered
-    // for 90 days. Fixed at creation: a vault created with 7 keeps 7 (see infra/README.md).
-    softDeleteRetentionInDays: 90
+    // 90 by default, the longest Key Vault offers: a deleted vault or secret can be recovered for
+    // 90 days. Fixed at creation: a vault created with 7 keeps 7 (the deploy scripts pass it on).
+    softDeleteRetentionInDays: softDeleteRetentionDays
     // Irreversible once on: a deleted vault stays recoverable for the retention period and its
     // name stays reserved (see infra/README.md on `azd down`).
     enablePurgeProtection: true

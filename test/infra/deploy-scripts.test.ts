@@ -225,6 +225,25 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     );
   });
 
+  it('keeps what an existing deployment fixed at creation: vault retention, system pool size', () => {
+    writeFileSync(join(box.state, 'old-vault'), '');
+    const again = deploy(box);
+    rmSync(join(box.state, 'old-vault'));
+    expect(again.status, again.stderr).toBe(0);
+    const provisioned = readFileSync(join(box.state, 'provision-env'), 'utf8');
+    expect(provisioned).toContain('KEY_VAULT_RETENTION_DAYS=7');
+    expect(provisioned).toContain('AKS_NODE_VM_SIZE=Standard_D4ds_v5');
+    expect(again.stderr).toContain('kept from the existing deployment: KEY_VAULT_RETENTION_DAYS=7');
+    // An explicit setting wins.
+    writeFileSync(join(box.state, 'old-vault'), '');
+    const chosen = deploy(box, { AKS_NODE_VM_SIZE: 'Standard_D8ds_v5' });
+    rmSync(join(box.state, 'old-vault'));
+    expect(readFileSync(join(box.state, 'provision-env'), 'utf8')).toContain(
+      'AKS_NODE_VM_SIZE=Standard_D8ds_v5',
+    );
+    expect(chosen.status, chosen.stderr).toBe(0);
+  });
+
   it.each([
     ['private', 'is a private cluster: run this from a machine in its VNet'],
     [

@@ -191,6 +191,7 @@ describe.skipIf(skipBicepTests)('production posture: defaults and options', () =
       expect(both.networkIsolation!.value).toBe(false);
       expect(both.privateCluster!.value).toBe(false);
       expect(both.githubRepository!.value).toBe('');
+      expect(both.keyVaultRetentionDays!.value).toBe(90);
     }, 240_000); // beside bicep-cli.test.ts's dozen bicep processes on two cores
   });
 

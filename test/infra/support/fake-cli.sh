@@ -44,12 +44,16 @@ case "$tool" in
       *' ad signed-in-user show '*) echo deployer-object-id ;;
       *' deployment group create '*)
         touch "$FAKE_STATE/deployed"
-        env | grep -E '^(AKS_|NETWORK_ISOLATION|DEPLOY_IDENTITY)' >"$FAKE_STATE/provision-env" || true
+        env | grep -E '^(AKS_|NETWORK_ISOLATION|DEPLOY_IDENTITY|KEY_VAULT_)' >"$FAKE_STATE/provision-env" || true
         if [ "${ENABLE_KEDA_AUTOSCALING:-}" = true ]; then touch "$FAKE_STATE/keda"; else rm -f "$FAKE_STATE/keda"; fi
         ;;
       *' deployment group list '*) [ -f "$FAKE_STATE/deployed" ] && echo main ;;
       *' deployment group show '*'--output none'*) [ -f "$FAKE_STATE/deployed" ] ;;
       *'keyVaultName.value'*) echo kv-test ;;
+      *'outputs.aksClusterName.value --output'*) echo aks-doc-intake ;;
+      # A vault and a cluster created before the 90-day retention and the user pool.
+      *' keyvault show '*'softDeleteRetentionInDays'*) [ -f "$FAKE_STATE/old-vault" ] && echo 7 || echo 90 ;;
+      *' aks nodepool show '*'--name system '*) [ -f "$FAKE_STATE/old-vault" ] && echo Standard_D4ds_v5 || echo Standard_D2ds_v5 ;;
       *'privateCluster.value'*) if [ -f "$FAKE_STATE/private" ]; then echo true; else echo false; fi ;;
       *'networkIsolation.value'*) if [ -f "$FAKE_STATE/isolated" ]; then echo true; else echo false; fi ;;
       *'deployPrincipalId.value'*) echo '' ;;
