@@ -152,4 +152,13 @@ export const entraErrors = {
     code: 90033,
     description: 'A transient error has occurred. Please try again.',
   }),
+  // AADSTS50166 rather than AADSTS90061: 50166 is what Entra answered in every recent report of
+  // an unreachable issuer (2022-11 to 2023-10, workload identity issues); 90061 appears only in
+  // 2022 samples and the older troubleshooting page. Both are 400 invalid_request.
+  issuerUnreachable: (issuer: string, reason: string): EntraError => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 50166,
+    description: `Request to External OIDC endpoint failed. (Issuer '${issuer}': ${reason}.)`,
+  }),
 };

@@ -8,8 +8,10 @@ import {
   type ServiceIdentity,
 } from '../identities/index.js';
 import { apiClaims, dataPlaneClaims } from './access-token-claims.js';
+import { fetchIssuerKeys } from './issuer-keys.js';
 import { TokenResources } from './token-resources.js';
 import {
+  decodeJwt,
   generateSigningKey,
   signJwt,
   toJwk,
@@ -230,7 +232,7 @@ export class LocalSts {
       outcome: 'failure',
     };
     this.records.push(record);
-    const result = this.exchange(form, record);
+    const result = await this.exchange(form, record);
     if ('status' in result) {
       record.error = `AADSTS${result.code}`;
       this.options.log?.({
@@ -258,7 +260,10 @@ export class LocalSts {
     return sendJson(res, 200, result, { 'cache-control': 'no-store' });
   }
 
-  private exchange(form: URLSearchParams, record: TokenExchangeRecord): EntraError | TokenResponse {
+  private async exchange(
+    form: URLSearchParams,
+    record: TokenExchangeRecord,
+  ): Promise<EntraError | TokenResponse> {
     // Workload identity is the only way in: client_credentials, authenticated by a federated
     // assertion. Other grants and client secrets are refused as Entra refuses them.
     const grantType = form.get('grant_type');
@@ -279,13 +284,13 @@ export class LocalSts {
     const scope = scopes.length === 1 ? scopes[0]! : '';
     if (!scope.endsWith('/.default')) return entraErrors.invalidScope(form.get('scope')!);
 
+    // Entra's order: read the assertion, match it to a federated credential of the client by
+    // issuer, subject and audience, then fetch that issuer's keys and verify the signature.
+    const assertion = form.get('client_assertion')!;
     let claims: JwtClaims;
     try {
-      claims = verifyJwtSignature(form.get('client_assertion')!, [toJwk(this.issuerKey)]).claims;
-    } catch (error) {
-      if (error instanceof JwtError && error.reason === 'unknown-key') {
-        return entraErrors.signingKeyNotFound(String(error.message), this.issuerUrl);
-      }
+      claims = decodeJwt(assertion).claims;
+    } catch {
       return entraErrors.malformedAssertion();
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [String(claims.aud)];
@@ -299,6 +304,8 @@ export class LocalSts {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const exp = Number(claims.exp);
     const nbf = Number(claims.nbf ?? claims.iat ?? 0);
+    // A not-yet-valid assertion (nbf ahead by more than the skew Entra allows) gets the same
+    // code as an expired one: "not within its valid time range".
     if (!(exp > nowSeconds) || !(nbf <= nowSeconds + 300))
       return entraErrors.assertionExpired(now, nbf, exp);
 
@@ -319,6 +326,20 @@ export class LocalSts {
     }
     if (!audiences.some((aud) => fic.audiences.includes(aud)))
       return entraErrors.audienceMismatch(audiences.join(','));
+
+    const issuerKeys =
+      ficIssuer === this.issuerUrl
+        ? { ok: true as const, keys: [toJwk(this.issuerKey)] }
+        : await fetchIssuerKeys(ficIssuer);
+    if (!issuerKeys.ok) return entraErrors.issuerUnreachable(ficIssuer, issuerKeys.reason);
+    try {
+      verifyJwtSignature(assertion, issuerKeys.keys);
+    } catch (error) {
+      if (error instanceof JwtError && error.reason === 'unknown-key') {
+        return entraErrors.signingKeyNotFound(String(decodeJwt(assertion).header.kid), ficIssuer);
+      }
+      return entraErrors.malformedAssertion();
+    }
 
     const times = { nowSeconds, lifetimeSeconds: this.options.accessTokenLifetimeSeconds ?? 3600 };
     const tenantId = this.options.tenantId;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type ServiceIdentity, TOKEN_EXCHANGE_AUDIENCE } from '../identities/index.js';
-import { signJwt, type JwtClaims, type SigningKey } from '../tokens/jwt.js';
+import { generateSigningKey, signJwt, type JwtClaims, type SigningKey } from '../tokens/jwt.js';
 
 /** The file name the workload identity webhook mounts the projected token as. */
 export const TOKEN_FILE_NAME = 'azure-identity-token';
@@ -14,6 +14,10 @@ export interface ServiceAccountTokenOverrides {
   aud?: string | string[];
   /** Negative values write an already expired token. */
   lifetimeSeconds?: number;
+  /** Seconds from now until the token becomes valid (nbf): a clock ahead of the cluster's. */
+  notBeforeSeconds?: number;
+  /** Sign with another key than the issuer's (its JWKS does not list it), as after a key rotation. */
+  signWithUnlistedKey?: boolean;
 }
 
 /**
@@ -51,7 +55,7 @@ export class ServiceAccountTokenWriter {
       aud: overrides.aud ?? [TOKEN_EXCHANGE_AUDIENCE],
       exp: now + lifetime,
       iat: issuedAt,
-      nbf: issuedAt,
+      nbf: issuedAt + (overrides.notBeforeSeconds ?? 0),
       iss: overrides.iss ?? this.options.issuerUrl(),
       sub: overrides.sub ?? `system:serviceaccount:${namespace}:${name}`,
       jti: randomUUID(),
@@ -65,7 +69,8 @@ export class ServiceAccountTokenWriter {
     await mkdir(dirname(file), { recursive: true });
     // Atomic replace, as the kubelet's projected volume does: a reader never sees half a token.
     const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, signJwt(claims, this.options.signingKey), { mode: 0o600 });
+    const key = overrides.signWithUnlistedKey ? generateSigningKey() : this.options.signingKey;
+    await writeFile(temp, signJwt(claims, key), { mode: 0o600 });
     await rename(temp, file);
     this.options.log?.({
       event: 'service-account-token-written',
