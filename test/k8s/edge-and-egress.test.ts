@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RenderedOverlay } from '@wi/wiring';
 import { get, renderOverlays, skipKubectlTests } from './support/k8s.js';
+import { type Endpoint, isAllowed } from './support/network-policy.js';
 
 // TLS at the edge and the egress policy, as rendered for AKS (issue 18).
 
@@ -58,5 +59,26 @@ describe.skipIf(skipKubectlTests)('AKS edge and egress', () => {
     for (const rule of policy.spec.egress) {
       expect(rule.ports.map((p) => p.port)).toEqual([443, 5671]);
     }
+  });
+
+  it.each([
+    ['a public Azure address on 443', '20.60.1.1', 443, true],
+    ['a public Azure address on 5671 (Service Bus)', '20.60.1.1', 5671, true],
+    ['a private endpoint of networkIsolation', '10.225.0.4', 443, true],
+    ['the instance metadata service (the node identity)', '169.254.169.254', 80, false],
+    ['the instance metadata service on 443', '169.254.169.254', 443, false],
+    ['the wire server', '168.63.129.16', 443, false],
+    ['a node or another VNet address', '10.224.0.5', 443, false],
+    ['a peered private network', '192.168.1.10', 443, false],
+    ['the internet on plain HTTP', '20.60.1.1', 80, false],
+  ])('backend -> %s: %s', (_name, ip, port, allowed) => {
+    const backend: Endpoint = {
+      pod: {
+        namespace: 'doc-intake',
+        labels: { 'app.kubernetes.io/name': 'backend' },
+        ports: { http: 3001 },
+      },
+    };
+    expect(isAllowed(aks.objects, { from: backend, to: { ip }, port })).toBe(allowed);
   });
 });
