@@ -120,6 +120,8 @@ try {
     persist: true,
     log: (event) => verbose && console.log(`local-azure ${JSON.stringify(event)}`),
   });
+  // What a workload in another language sources to run as a service (docs/other-languages.md).
+  await cloud.writeEnvFiles(`${root}.local-azure/env`);
   const cloudSeconds = ((performance.now() - started) / 1000).toFixed(1);
   step(`local cloud ready in ${cloudSeconds} s; tokens: ${cloud.sts.issuerUrl}`);
 

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCloud } from './local-cloud.js';
@@ -70,16 +69,7 @@ async function main(): Promise<void> {
     await cloud.stop();
     process.exit(0);
   }
-  const envDir = join(stateDir, 'env');
-  await mkdir(envDir, { recursive: true });
-  for (const identity of cloud.identities.identities) {
-    const file = join(envDir, `${identity.service}.env`);
-    const lines = Object.entries(cloud.env(identity.service)).map(
-      ([key, value]) => `${key}=${JSON.stringify(value)}`,
-    );
-    await writeFile(file, `${lines.join('\n')}\n`);
-    console.log(`${identity.service}: ${file}`);
-  }
+  for (const file of await cloud.writeEnvFiles(join(stateDir, 'env'))) console.log(file);
   console.log(
     `local cloud ready; issuer ${cloud.sts.issuerUrl}, authority ${cloud.sts.authorityHost} (Ctrl-C stops)`,
   );

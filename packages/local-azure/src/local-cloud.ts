@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlobEmulator, STORAGE_RESOURCE } from './blob/index.js';
 import { COSMOS_RESOURCE, CosmosEmulator } from './cosmos/index.js';
@@ -241,6 +243,24 @@ export class LocalCloud {
       REQUESTS_CA_BUNDLE: this.caBundlePath,
       NODE_OPTIONS: `--require ${LOCALHOST_PRELOAD}`,
     };
+  }
+
+  /**
+   * Writes `<dir>/<service>.env` for each service: what a workload in any language sources to
+   * run as that service against this cloud (`set -a; . .local-azure/env/backend.env; set +a`).
+   */
+  async writeEnvFiles(dir: string): Promise<string[]> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const written: string[] = [];
+    for (const identity of this.identities.identities) {
+      const file = join(dir, `${identity.service}.env`);
+      const lines = Object.entries(this.env(identity.service)).map(
+        ([key, value]) => `${key}=${JSON.stringify(value)}`,
+      );
+      await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      written.push(file);
+    }
+    return written;
   }
 
   async stop(): Promise<void> {
