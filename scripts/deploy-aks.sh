@@ -21,6 +21,7 @@
 #   AKS_PRIVATE_CLUSTER        true: no public API server (then run deploy-app.sh from the VNet)
 #   NETWORK_ISOLATION          true: private endpoints, public access off (see infra/README.md)
 #   DEPLOY_IDENTITY_REPOSITORY owner/name: creates id-deploy for .github/workflows/deploy.yml
+#   PROVISION_ONLY             true: provision, then stop (the workflow deploys the app separately)
 #   IMAGE_TAG, IMAGE_BUILDER, FIC_WAIT_SECONDS: see scripts/deploy-app.sh
 set -euo pipefail
 . "$(dirname "$0")/deploy-common.sh"
@@ -77,5 +78,13 @@ done < <(fixed_settings "$AZURE_RESOURCE_GROUP" "$vault" "$cluster_name")
 say 'Provisioning infra/main.bicep (about 10 minutes the first time: the cluster)'
 run az deployment group create --resource-group "$AZURE_RESOURCE_GROUP" --name main \
   --parameters "$repo_root/infra/main.bicepparam" --only-show-errors --output none
+
+# PROVISION_ONLY=true stops here: the GitHub workflow signs in afresh before deploying the app,
+# because az cannot renew a federated sign-in once GitHub's token (10 minutes) has expired
+# (Azure/azure-cli#28708) and the cluster alone takes longer than that.
+if [ "${PROVISION_ONLY:-false}" = true ]; then
+  say 'Provisioned; the app is deployed by scripts/deploy-app.sh (DEPLOYMENT_NAME=main)'
+  exit 0
+fi
 
 DEPLOYMENT_NAME=main exec "$repo_root/scripts/deploy-app.sh"

@@ -225,6 +225,13 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     );
   });
 
+  it('stops after provisioning with PROVISION_ONLY=true (the workflow signs in again first)', () => {
+    const run = deploy(box, { PROVISION_ONLY: 'true' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(indexOf(run.calls, /^az deployment group create /)).toBeGreaterThanOrEqual(0);
+    expect(run.calls.join('\n')).not.toMatch(/acr build|kubectl/);
+  });
+
   it('keeps what an existing deployment fixed at creation: vault retention, system pool size', () => {
     writeFileSync(join(box.state, 'old-vault'), '');
     const again = deploy(box);
