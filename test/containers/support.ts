@@ -151,6 +151,15 @@ class ServiceContainer extends GenericContainer {
     this.hostConfig.ReadonlyRootfs = true;
     return this;
   }
+
+  /** A cgroup memory limit with no swap beyond it, as a pod's resources.limits.memory. */
+  withMemoryLimit(bytes: number | undefined): this {
+    if (bytes) {
+      this.hostConfig.Memory = bytes;
+      this.hostConfig.MemorySwap = bytes;
+    }
+    return this;
+  }
 }
 
 export interface StartedService {
@@ -192,6 +201,7 @@ export async function startServiceContainer(
   cloud: LocalCloud,
   name: 'frontend' | 'backend',
   extraEnv: Record<string, string> = {},
+  options: { memoryLimitBytes?: number } = {},
 ): Promise<StartedService> {
   const port = await freePort();
   const tokenFile = cloud.sts.tokenFilePath(name);
@@ -203,6 +213,7 @@ export async function startServiceContainer(
   const container = await new ServiceContainer(image(name))
     .withNetworkMode('host')
     .withReadOnlyRootFilesystem()
+    .withMemoryLimit(options.memoryLimitBytes)
     .withTmpFs({ '/tmp': 'rw,noexec,nosuid,size=64m' })
     .withBindMounts([
       { source: dirname(tokenFile), target: CONTAINER_PATHS.tokenDir, mode: 'ro' },
