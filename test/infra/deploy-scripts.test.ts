@@ -223,7 +223,7 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     expect(again.calls.join('\n')).not.toMatch(
       /ad app create|ad sp create|--method POST|certificate create|role assignment create/,
     );
-  });
+  }, 120_000); // a second whole deploy
 
   it('stops after provisioning with PROVISION_ONLY=true (the workflow signs in again first)', () => {
     const run = deploy(box, { PROVISION_ONLY: 'true' });
@@ -249,7 +249,7 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
       'AKS_NODE_VM_SIZE=Standard_D8ds_v5',
     );
     expect(chosen.status, chosen.stderr).toBe(0);
-  });
+  }, 120_000); // two whole deploys
 
   it.each([
     ['private', 'is a private cluster: run this from a machine in its VNet'],
@@ -257,20 +257,24 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
       'isolated',
       'was provisioned with networkIsolation: its registry and Key Vault answer only in the VNet',
     ],
-  ])('refuses a %s deployment from outside its VNet, saying how to deploy it', (mode, message) => {
-    writeFileSync(join(box.state, mode), '');
-    const run = deploy(box, { AZURE_RESOURCE_GROUP: 'rg-test' }, 'scripts/deploy-app.sh');
-    const fromVnet = deploy(
-      box,
-      { AZURE_RESOURCE_GROUP: 'rg-test', DEPLOY_FROM_VNET: 'true' },
-      'scripts/deploy-app.sh',
-    );
-    rmSync(join(box.state, mode));
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain(message);
-    expect(run.calls.join('\n')).not.toMatch(/acr build|kubectl/);
-    expect(fromVnet.status, fromVnet.stderr).toBe(0);
-  });
+  ])(
+    'refuses a %s deployment from outside its VNet, saying how to deploy it',
+    (mode, message) => {
+      writeFileSync(join(box.state, mode), '');
+      const run = deploy(box, { AZURE_RESOURCE_GROUP: 'rg-test' }, 'scripts/deploy-app.sh');
+      const fromVnet = deploy(
+        box,
+        { AZURE_RESOURCE_GROUP: 'rg-test', DEPLOY_FROM_VNET: 'true' },
+        'scripts/deploy-app.sh',
+      );
+      rmSync(join(box.state, mode));
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(message);
+      expect(run.calls.join('\n')).not.toMatch(/acr build|kubectl/);
+      expect(fromVnet.status, fromVnet.stderr).toBe(0);
+    },
+    120_000,
+  );
 });
 
 describe.skipIf(process.platform === 'win32')(
