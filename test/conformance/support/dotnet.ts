@@ -19,7 +19,10 @@ export const dotnet = findDotnet();
 export const skipDotnetTests = !dotnet && process.env.CI !== 'true';
 
 export const projectDir = join(repoRoot, 'test/conformance/dotnet');
-const assembly = join(projectDir, '.build/bin/Release/net10.0/Conformance.dll');
+const assembly = join(
+  repoRoot,
+  'node_modules/.cache/conformance-dotnet/bin/Release/net10.0/Conformance.dll',
+);
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
