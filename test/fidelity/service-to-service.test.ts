@@ -30,6 +30,7 @@ async function frontendReport(stack: RunningStack): Promise<IdentityReport> {
 const apiProbe = (report: IdentityReport): IdentityProbe =>
   report.probes.find((probe) => probe.resource === 'api')!;
 
+// Each case starts its own stack (a declaration of its own), inside the test: hence 120 s.
 describe('service to service: the frontend without the backend API app role', () => {
   let stack: RunningStack | undefined;
   afterEach(async () => {
@@ -64,7 +65,7 @@ describe('service to service: the frontend without the backend API app role', ()
     expect(probe.error?.code).toBe('MissingAppRole');
     expect(probe.error?.fix).toMatch(/identities\.json/);
     expect(probe.error?.fix).toMatch(/Documents\.Read/);
-  });
+  }, 120_000);
 
   it('granted no role: Entra refuses the token with AADSTS501051, the page shows the fix', async () => {
     stack = await startStack({
@@ -79,5 +80,5 @@ describe('service to service: the frontend without the backend API app role', ()
     expect(probe.error?.code).toBe('AADSTS501051');
     expect(probe.error?.fix).toMatch(/calls.*identities\.json|identities\.json.*calls/);
     expect((await fetch(`${stack.frontend.url}/api/documents`)).status).toBe(503);
-  });
+  }, 120_000);
 });
