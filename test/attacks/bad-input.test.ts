@@ -3,12 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { DocumentUploadedMessage, DocumentView } from '@wi/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
 import { FrontendClient } from '../support/frontend-client.js';
 import { poll } from '../support/local-stack.js';
 import { frontendCredential } from '../support/seed.js';
 import { type AttackStack, record, startAttackStack, writeMeasurements } from './support.js';
+
+// Each attack waits on real processes (uploads processed, timeouts run out): generous per test.
+vi.setConfig({ testTimeout: 90_000 });
 
 let stack: AttackStack;
 let client: FrontendClient;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot, type RunningService, startService, waitForOk } from '../support/local-stack.js';
 import {
@@ -14,6 +14,9 @@ import {
   startAttackStack,
   writeMeasurements,
 } from './support.js';
+
+// Each attack waits on real processes (uploads processed, timeouts run out): generous per test.
+vi.setConfig({ testTimeout: 90_000 });
 
 const HEADERS_TIMEOUT_MS = 2_000;
 const REQUEST_TIMEOUT_MS = 4_000;

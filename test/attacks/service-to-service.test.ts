@@ -2,7 +2,7 @@
 // services (a pod in the cluster, a process on the developer's machine) would try them.
 import { WorkloadIdentityCredential } from '@azure/identity';
 import type { IdentityReport } from '@wi/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
 import { frontendCredential } from '../support/seed.js';
 import {
@@ -12,6 +12,9 @@ import {
   startAttackStack,
   writeMeasurements,
 } from './support.js';
+
+// Each attack waits on real processes (uploads processed, timeouts run out): generous per test.
+vi.setConfig({ testTimeout: 90_000 });
 
 let stack: AttackStack;
 
