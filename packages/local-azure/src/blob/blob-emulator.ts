@@ -168,15 +168,20 @@ export class BlobEmulator {
     };
   }
 
-  private authenticate(req: IncomingMessage, head: boolean): AccessTokenClaims {
+  private async authenticate(req: IncomingMessage, head: boolean): Promise<AccessTokenClaims> {
     const challenge = {
       'www-authenticate': `Bearer authorization_uri=${this.options.authorityHost}/${this.options.tenantId}/oauth2/authorize resource_id=${STORAGE_RESOURCE}`,
     };
     try {
-      return verifyAccessToken(req.headers.authorization, this.options.jwks, [STORAGE_RESOURCE], {
-        issuers: [v1Issuer(this.options.tenantId)],
-        tenantId: this.options.tenantId,
-      });
+      return await verifyAccessToken(
+        req.headers.authorization,
+        this.options.jwks,
+        [STORAGE_RESOURCE],
+        {
+          issuers: [v1Issuer(this.options.tenantId)],
+          tenantId: this.options.tenantId,
+        },
+      );
     } catch (error) {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
       if (problem === 'missing') {

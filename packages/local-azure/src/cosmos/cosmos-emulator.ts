@@ -215,7 +215,7 @@ export class CosmosEmulator {
     };
   }
 
-  private authenticate(req: IncomingMessage): AccessTokenClaims {
+  private async authenticate(req: IncomingMessage): Promise<AccessTokenClaims> {
     // The header is `type=aad&ver=1.0&sig=<token>`, percent-encoded as a whole; a malformed
     // encoding is a malformed token, answered like one.
     let params: URLSearchParams;
@@ -235,7 +235,7 @@ export class CosmosEmulator {
     const origin = this.endpoint.replace(/\/$/, '');
     try {
       if (params.get('type') !== 'aad') throw new AccessTokenError('missing', 'no AAD token');
-      return verifyAccessToken(
+      return await verifyAccessToken(
         `Bearer ${params.get('sig') ?? ''}`,
         this.options.jwks,
         [origin, COSMOS_RESOURCE],

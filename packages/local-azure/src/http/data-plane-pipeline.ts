@@ -21,7 +21,7 @@ export class PlaneRefusal extends Error {
  */
 export interface DataPlane<Principal, Target> {
   /** Verifies the caller (bearer token); throws a PlaneRefusal (401) when it cannot. */
-  authenticate(req: IncomingMessage): Principal;
+  authenticate(req: IncomingMessage): Principal | Promise<Principal>;
   /** The resource kind, data action and scope of the request; throws a PlaneRefusal (400/404/405). */
   map(
     req: IncomingMessage,
@@ -45,7 +45,7 @@ export interface DataPlane<Principal, Target> {
 export function dataPlaneHandler<Principal, Target>(plane: DataPlane<Principal, Target>) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const principal = plane.authenticate(req);
+      const principal = await plane.authenticate(req);
       let parsed: ParsedRequestTarget;
       try {
         parsed = parseRequestTarget(req.url);

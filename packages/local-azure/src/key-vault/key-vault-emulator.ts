@@ -184,12 +184,12 @@ export class KeyVaultEmulator {
   }
 
   /** Verifies the bearer token; throws the challenge or Key Vault's 401 when it fails. */
-  private authenticate(req: IncomingMessage): AccessTokenClaims {
+  private async authenticate(req: IncomingMessage): Promise<AccessTokenClaims> {
     const challenge = {
       'www-authenticate': `Bearer authorization="${this.options.authorityHost}/${this.options.tenantId}", resource="${LOCAL_VAULT_RESOURCE}"`,
     };
     try {
-      return verifyAccessToken(
+      return await verifyAccessToken(
         req.headers.authorization,
         this.options.jwks,
         [LOCAL_VAULT_RESOURCE],

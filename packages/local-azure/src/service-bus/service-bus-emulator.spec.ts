@@ -187,7 +187,7 @@ describe('ServiceBusEmulator with the real ServiceBusClient over TLS', () => {
       namespace,
       {
         getToken: async () => ({
-          token: signJwt(
+          token: await signJwt(
             {
               aud: SERVICE_BUS_RESOURCE,
               iss: 'x',

@@ -395,7 +395,9 @@ export class ServiceBusEmulator {
     const address = receiver.target?.address ?? '';
     if (address === '$cbs') {
       delivery.accept();
-      return this.putToken(context, context.message!);
+      return void this.putToken(context, context.message!).catch((error: unknown) =>
+        this.options.log?.({ event: 'service-bus-handler-error', error: String(error) }),
+      );
     }
     const grant = grants.get(receiver);
     if (!grant) {
@@ -435,7 +437,7 @@ export class ServiceBusEmulator {
     delivery.accept();
   }
 
-  private putToken(context: EventContext, request: Message): void {
+  private async putToken(context: EventContext, request: Message): Promise<void> {
     const props = request.application_properties ?? {};
     const audience = String(props.name ?? '');
     try {
@@ -448,7 +450,7 @@ export class ServiceBusEmulator {
       if (typeof request.body !== 'string') {
         throw new AccessTokenError('malformed', 'The token must be a string.');
       }
-      const claims = verifyAccessToken(
+      const claims = await verifyAccessToken(
         `Bearer ${request.body}`,
         this.options.jwks,
         [SERVICE_BUS_RESOURCE],

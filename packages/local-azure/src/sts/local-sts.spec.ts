@@ -60,7 +60,7 @@ describe('LocalSts with the real WorkloadIdentityCredential', () => {
     const token = await credentialFor(server, 'backend').getToken(
       'https://vault.localhost/.default',
     );
-    const claims = verifyAccessToken(
+    const claims = await verifyAccessToken(
       `Bearer ${token!.token}`,
       () => server.jwks(),
       ['https://vault.localhost'],
@@ -175,7 +175,7 @@ describe('LocalSts tokens for declared service APIs', () => {
     const token = await credentialFor(server, 'frontend').getToken(
       `${localApiIdentifierUri('backend')}/.default`,
     );
-    const claims = verifyAccessToken(
+    const claims = await verifyAccessToken(
       `Bearer ${token!.token}`,
       () => server.jwks(),
       [localApiAppId('backend')],

@@ -333,7 +333,7 @@ export class LocalSts {
         : await fetchIssuerKeys(ficIssuer);
     if (!issuerKeys.ok) return entraErrors.issuerUnreachable(ficIssuer, issuerKeys.reason);
     try {
-      verifyJwtSignature(assertion, issuerKeys.keys);
+      await verifyJwtSignature(assertion, issuerKeys.keys);
     } catch (error) {
       if (error instanceof JwtError && error.reason === 'unknown-key') {
         return entraErrors.signingKeyNotFound(String(decodeJwt(assertion).header.kid), ficIssuer);
@@ -364,7 +364,7 @@ export class LocalSts {
       token_type: 'Bearer',
       expires_in: times.lifetimeSeconds,
       ext_expires_in: times.lifetimeSeconds,
-      access_token: signJwt(tokenClaims, this.accessTokenKey),
+      access_token: await signJwt(tokenClaims, this.accessTokenKey),
     };
   }
 

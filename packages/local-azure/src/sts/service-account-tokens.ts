@@ -70,7 +70,7 @@ export class ServiceAccountTokenWriter {
     // Atomic replace, as the kubelet's projected volume does: a reader never sees half a token.
     const temp = `${file}.${process.pid}.tmp`;
     const key = overrides.signWithUnlistedKey ? generateSigningKey() : this.options.signingKey;
-    await writeFile(temp, signJwt(claims, key), { mode: 0o600 });
+    await writeFile(temp, await signJwt(claims, key), { mode: 0o600 });
     await rename(temp, file);
     this.options.log?.({
       event: 'service-account-token-written',

@@ -17,7 +17,7 @@ export function testCredential(
       const now = Math.floor(Date.now() / 1000);
       const scope = Array.isArray(scopes) ? scopes[0]! : String(scopes);
       return {
-        token: signJwt(
+        token: await signJwt(
           {
             aud: options.audience ?? scope.replace(/\/\.default$/, ''),
             iss: `https://sts.windows.net/${TEST_TENANT}/`,

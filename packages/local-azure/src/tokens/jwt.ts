@@ -1,11 +1,13 @@
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+  compactVerify,
+  createLocalJWKSet,
+  decodeJwt as joseDecodeJwt,
+  decodeProtectedHeader,
+  errors,
+  SignJWT,
+  type JWTPayload,
+} from 'jose';
 
 /** An RS256 signing key with a stable key id, as Entra and the Kubernetes API server use. */
 export interface SigningKey {
@@ -66,48 +68,59 @@ export function toJwk(key: SigningKey): Jwk {
   };
 }
 
-export function signJwt(claims: JwtClaims, key: SigningKey, type = 'JWT'): string {
-  const header = { alg: 'RS256', typ: type, kid: key.kid };
-  const signingInput = `${b64json(header)}.${b64json(claims)}`;
-  const signature = sign('sha256', Buffer.from(signingInput), key.privateKey).toString('base64url');
-  return `${signingInput}.${signature}`;
+/**
+ * Signs with jose (RS256, the key's kid in the header), as the Kubernetes API server signs
+ * service account tokens and Entra signs access tokens.
+ */
+export function signJwt(claims: JwtClaims, key: SigningKey, type = 'JWT'): Promise<string> {
+  return new SignJWT(claims as JWTPayload)
+    .setProtectedHeader({ alg: 'RS256', typ: type, kid: key.kid })
+    .sign(key.privateKey);
 }
 
 export interface DecodedJwt {
-  header: { alg?: string; kid?: string; typ?: string };
+  header: { alg?: string; kid?: string; typ?: string; crit?: string[] };
   claims: JwtClaims;
 }
 
 /** Decodes without verifying: only for reading claims that are then checked, or for reports. */
 export function decodeJwt(token: string): DecodedJwt {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new JwtError('malformed', 'A JWT has three dot-separated parts.');
+  if (token.split('.').length !== 3) {
+    throw new JwtError('malformed', 'A JWT has three dot-separated parts.');
+  }
   try {
     return {
-      header: JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')),
-      claims: JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')),
+      header: decodeProtectedHeader(token) as DecodedJwt['header'],
+      claims: joseDecodeJwt(token) as JwtClaims,
     };
   } catch {
     throw new JwtError('malformed', 'The JWT header or payload is not base64url-encoded JSON.');
   }
 }
 
-/** Checks the signature against a set of public keys (a JWKS); time and audience are the caller's. */
-export function verifyJwtSignature(token: string, keys: readonly Jwk[]): DecodedJwt {
+/**
+ * Verifies the signature with jose against a set of public keys (a JWKS): RS256 only (so no
+ * `none` and no algorithm confusion), the key chosen by kid, and any `crit` header extension
+ * refused, since none is understood here (RFC 7515 §4.1.11). Time and audience are the caller's.
+ */
+export async function verifyJwtSignature(token: string, keys: readonly Jwk[]): Promise<DecodedJwt> {
   const decoded = decodeJwt(token);
-  if (decoded.header.alg !== 'RS256') {
-    throw new JwtError('unsupported-alg', `Unsupported JWT alg '${String(decoded.header.alg)}'.`);
-  }
-  const jwk = keys.find((k) => k.kid === decoded.header.kid);
-  if (!jwk) throw new JwtError('unknown-key', `No key with kid '${String(decoded.header.kid)}'.`);
-  const [h, p, s] = token.split('.') as [string, string, string];
-  const publicKey = createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' });
-  if (!verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'))) {
-    throw new JwtError('bad-signature', 'The JWT signature does not verify.');
+  try {
+    await compactVerify(token, createLocalJWKSet({ keys: keys.map((k) => ({ ...k })) }), {
+      algorithms: ['RS256'],
+    });
+  } catch (error) {
+    if (error instanceof errors.JWKSNoMatchingKey) {
+      throw new JwtError('unknown-key', `No key with kid '${String(decoded.header.kid)}'.`);
+    }
+    if (error instanceof errors.JOSEAlgNotAllowed) {
+      throw new JwtError('unsupported-alg', `Unsupported JWT alg '${String(decoded.header.alg)}'.`);
+    }
+    if (error instanceof errors.JWSSignatureVerificationFailed) {
+      throw new JwtError('bad-signature', 'The JWT signature does not verify.');
+    }
+    // Unrecognised crit, malformed JWS, a key that does not fit: not a token this trusts.
+    throw new JwtError('bad-signature', `The JWT does not verify: ${(error as Error).message}`);
   }
   return decoded;
-}
-
-function b64json(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
