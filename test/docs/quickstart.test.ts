@@ -69,6 +69,7 @@ describe('Node versions', () => {
   it('CI runs the quickstart on each of them', () => {
     const ci = read('.ci/run');
     expect(ci).toContain('bash "$newcomer" 24 ');
+    expect(ci).toContain('npx pnpm $check');
     expect(ci).toMatch(/^smoke 26 /m);
     expect(ci).toMatch(/^smoke 22$/m);
   });
