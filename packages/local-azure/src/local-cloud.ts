@@ -208,7 +208,10 @@ export class LocalCloud {
       blob,
       cosmos,
       serviceBus,
-      `localhost:${serviceBusPort}`,
+      // On Service Bus's own port (pnpm dev) a plain host name, the one form every SDK accepts
+      // (.NET takes no port in the namespace); on another port (tests) host:port, which the JS
+      // SDK accepts and .NET reaches with CustomEndpointAddress (docs/other-languages.md).
+      serviceBusPort === 5671 ? 'localhost' : `localhost:${serviceBusPort}`,
     );
   }
 
