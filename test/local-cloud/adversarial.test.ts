@@ -365,6 +365,15 @@ describe('the token endpoint', () => {
     expect(answer).toMatchObject({ status, body: { error, error_codes: [code] } });
   });
 
+  it('answers a request target that is not a path with an Entra error, not a 500', async () => {
+    const answer = await raw(cloud.sts.authorityHost, 'GET', '//evil.example/x');
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: 'invalid_request',
+      error_codes: [9002313],
+    });
+  });
+
   it('answers a body over the limit with an Entra error, not a 500 with internal text', async () => {
     const answer = await post(`grant_type=client_credentials&pad=${'a'.repeat(2 * 1024 * 1024)}`);
     expect(answer).toMatchObject({

@@ -168,7 +168,16 @@ export class LocalSts {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.authorityHost);
+    // Only origin-form targets: `//host/...` would parse as another authority.
+    const target = req.url ?? '/';
+    if (
+      !target.startsWith('/') ||
+      target.startsWith('//') ||
+      !URL.canParse(target, this.authorityHost)
+    ) {
+      return this.fail(res, entraErrors.malformedRequest());
+    }
+    const url = new URL(target, this.authorityHost);
     const path = url.pathname;
     if (req.method === 'GET' && path === '/oidc/.well-known/openid-configuration') {
       return sendJson(res, 200, {
