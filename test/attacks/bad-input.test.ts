@@ -24,7 +24,7 @@ beforeAll(async () => {
   const setCookie = response.headers.getSetCookie().find((c) => /csrf=/.test(c))!;
   const token = /name="_csrf"\s+value="([^"]+)"/.exec(await response.text())![1]!;
   page = { cookie: setCookie.split(';')[0]!, token, cookieName: setCookie.split('=')[0]! };
-});
+}, 180_000);
 afterAll(async () => {
   await writeMeasurements('bad-input');
   await stack?.stop();

@@ -41,7 +41,7 @@ beforeAll(async () => {
   const setCookie = response.headers.getSetCookie().find((c) => /csrf=/.test(c))!;
   const token = /name="_csrf"\s+value="([^"]+)"/.exec(await response.text())![1]!;
   page = { cookie: setCookie.split(';')[0]!, token };
-});
+}, 180_000);
 afterAll(async () => {
   await writeMeasurements('bounded-resources');
   await impatient?.stop();

@@ -20,7 +20,7 @@ let stack: AttackStack;
 
 beforeAll(async () => {
   stack = await startAttackStack();
-});
+}, 180_000);
 afterAll(async () => {
   await writeMeasurements('service-to-service');
   await stack?.stop();
