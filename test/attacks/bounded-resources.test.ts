@@ -36,7 +36,7 @@ beforeAll(async () => {
     HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
   });
-  await waitForOk(`${impatient.url}/healthz/ready`, impatient);
+  await waitForOk(`${impatient.url}/healthz/ready`, impatient, 90_000);
   const response = await fetch(`${stack.frontend.url}/`);
   const setCookie = response.headers.getSetCookie().find((c) => /csrf=/.test(c))!;
   const token = /name="_csrf"\s+value="([^"]+)"/.exec(await response.text())![1]!;

@@ -37,8 +37,9 @@ export async function startAttackStack(
     await cloud.stop();
   };
   try {
-    await waitForOk(`${backend.url}/healthz/ready`, backend);
-    await waitForOk(`${frontend.url}/healthz/ready`, frontend);
+    // Generous: the suites share two cores with whatever else runs.
+    await waitForOk(`${backend.url}/healthz/ready`, backend, 90_000);
+    await waitForOk(`${frontend.url}/healthz/ready`, frontend, 90_000);
   } catch (error) {
     await stop();
     throw error;
