@@ -9,27 +9,41 @@ export interface PutToken {
   audience: string;
   claims: AccessTokenClaims;
   expiresAt: number;
+  /** Set by a timer when expiresAt passes. */
+  expired?: boolean;
 }
 
-/** The tokens put on each connection. Links are authorized against these on every use. */
+/**
+ * The tokens put on each connection. Links are authorized against these on every use.
+ *
+ * A token's expiry is a timer set when it is put, not a comparison with the clock at each use:
+ * clients schedule the renewal of their CBS tokens with timers too, so expiry and renewal stay
+ * in the order they have on any clock (a test that runs Date faster than timers included).
+ */
 export class ConnectionTokens {
   private readonly byConnection = new WeakMap<Connection, Map<string, PutToken>>();
+
+  constructor(private readonly onExpired: (connection: Connection) => void) {}
 
   put(connection: Connection, token: PutToken): void {
     let tokens = this.byConnection.get(connection);
     if (!tokens) this.byConnection.set(connection, (tokens = new Map()));
     tokens.set(token.audience, token);
+    const timer = setTimeout(
+      () => {
+        token.expired = true;
+        this.onExpired(connection);
+      },
+      Math.max(0, Math.min(token.expiresAt - Date.now(), 2 ** 31 - 1)),
+    );
+    timer.unref();
   }
 
-  /** The valid (unexpired) token whose resource URI covers the entity, if any. */
-  find(
-    connection: Connection,
-    entity: ServiceBusEntityRef,
-    now = Date.now(),
-  ): PutToken | undefined {
+  /** The unexpired token whose resource URI covers the entity, if any. */
+  find(connection: Connection, entity: ServiceBusEntityRef): PutToken | undefined {
     const tokens = this.byConnection.get(connection);
     if (!tokens) return undefined;
-    return [...tokens.values()].find((t) => t.expiresAt > now && coversEntity(t.audience, entity));
+    return [...tokens.values()].find((t) => !t.expired && coversEntity(t.audience, entity));
   }
 }
 

@@ -100,7 +100,10 @@ const grants = new WeakMap<Sender | Receiver, LinkGrant>();
  */
 export class ServiceBusEmulator {
   private readonly entities: ServiceBusEntities;
-  private readonly tokens = new ConnectionTokens();
+  // Links whose token expired are detached at once (Service Bus force-detaches them).
+  private readonly tokens = new ConnectionTokens((connection) =>
+    this.detachExpiredLinks(connection),
+  );
   private readonly container = rhea.create_container({
     id: 'local-service-bus',
     // Every transfer is accepted or rejected by the emulator itself, after its checks.
@@ -110,7 +113,6 @@ export class ServiceBusEmulator {
   private readonly maxMessageSize: number;
   private server?: Server;
   private port?: number;
-  private expirySweep?: NodeJS.Timeout;
 
   constructor(private readonly options: ServiceBusEmulatorOptions) {
     this.entities = new ServiceBusEntities(options.queues, options.topics);
@@ -177,8 +179,6 @@ export class ServiceBusEmulator {
     this.server = server;
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
-    this.expirySweep = setInterval(() => this.detachExpiredLinks(), 1000);
-    this.expirySweep.unref();
     return { port: this.port };
   }
 
@@ -214,7 +214,6 @@ export class ServiceBusEmulator {
   }
 
   private async closeServer(): Promise<void> {
-    clearInterval(this.expirySweep);
     for (const connection of this.connections) {
       try {
         connection.close();
@@ -362,8 +361,8 @@ export class ServiceBusEmulator {
   }
 
   /** Service Bus detaches a link whose token expired or no longer grants its action. */
-  private detachExpiredLinks(): void {
-    for (const connection of this.connections) {
+  private detachExpiredLinks(only?: Connection): void {
+    for (const connection of only ? [only] : this.connections) {
       const links = connection as unknown as {
         each_link(fn: (link: Sender | Receiver) => void): void;
       };
@@ -464,7 +463,7 @@ export class ServiceBusEmulator {
       });
       reply(context, request, cbsStatus(202, 'Accepted'), undefined);
       // A renewed token replaces the old one: links it no longer covers are detached now.
-      this.detachExpiredLinks();
+      this.detachExpiredLinks(context.connection);
     } catch (error) {
       const problem = error instanceof AccessTokenError ? error.problem : 'malformed';
       const description = {
