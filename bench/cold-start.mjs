@@ -3,6 +3,7 @@
 // the first token exchange and a probe of every resource), start to live, idle RSS once ready,
 // and RSS after load. Several runs each, median reported, against the local cloud.
 import { spawn } from 'node:child_process';
+import { WorkloadIdentityCredential } from '@azure/identity';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
@@ -74,15 +75,37 @@ async function measureOnce(name, variantEnv) {
   const service = await start(name, env);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idle = rssMiB(service.child.pid);
-  // Load: 500 requests of the service's busiest read path, 20 at a time.
+  // Load: 500 requests of the service's busiest read path, 20 at a time. The backend's API admits
+  // only the frontend's identity, so its requests carry the frontend's token for it.
   const path = name === 'frontend' ? '/' : '/documents';
+  const headers =
+    name === 'frontend' ? {} : { authorization: `Bearer ${await frontendApiToken()}` };
   for (let batch = 0; batch < 25; batch++) {
-    await Promise.all(
-      Array.from({ length: 20 }, () => fetch(`${service.url}${path}`).then((r) => r.arrayBuffer())),
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${service.url}${path}`, { headers }).then(
+          async (r) => (await r.arrayBuffer(), r.status),
+        ),
+      ),
     );
+    const failed = statuses.find((status) => status !== 200);
+    if (failed) throw new Error(`${name} GET ${path} answered ${failed} under load`);
   }
   const loaded = rssMiB(service.child.pid);
   return { service, run: { liveMs: service.liveMs, readyMs: service.readyMs, idle, loaded } };
+}
+
+/** The token the frontend sends the backend: its own identity, the backend API's scope. */
+async function frontendApiToken() {
+  const env = cloud.env('frontend');
+  const credential = new WorkloadIdentityCredential({
+    tenantId: env.AZURE_TENANT_ID,
+    clientId: env.AZURE_CLIENT_ID,
+    tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE,
+    authorityHost: env.AZURE_AUTHORITY_HOST,
+    disableInstanceDiscovery: true,
+  });
+  return (await credential.getToken(env.BACKEND_API_SCOPE)).token;
 }
 
 const results = {};
