@@ -12,7 +12,12 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LOCAL_TENANT_ID } from '@wi/local-azure';
-import { identitiesWith, localClientId } from '@wi/identities';
+import {
+  identitiesWith,
+  localApiAppId,
+  localApiIdentifierUri,
+  localClientId,
+} from '@wi/identities';
 import {
   GUID,
   KEDA_ENV_EXAMPLE,
@@ -140,8 +145,10 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     );
   });
 
-  it('local.env holds the local cloud’s own tenant and client ids', () => {
+  it('local.env holds the local cloud’s own tenant, client ids and API audience', () => {
     expect(local.tenantId).toBe(LOCAL_TENANT_ID);
+    expect(local.backendApiAudience).toBe(localApiAppId('backend'));
+    expect(local.backendApiScope).toBe(`${localApiIdentifierUri('backend')}/.default`);
     for (const identity of services) {
       expect(local[clientIdOutput(identity.service)], identity.service).toBe(
         localClientId(identity),
