@@ -282,6 +282,7 @@ describe.skipIf(skipKubectlTests)('step 3: the wiring check names what Kustomize
       'COSMOS_DATABASE',
       'COSMOS_CONTAINER',
       'WORKER_DRAIN_TIMEOUT_MS',
+      'API_AUDIENCE',
     ];
     editYaml(join(k8s, 'base', 'reporter', 'deployment.yaml'), (doc) => {
       const path = ['spec', 'template', 'spec', 'containers', 0, 'env'];
