@@ -183,8 +183,11 @@ export const CONTAINER_PATHS = {
  * (LocalCloud.env), with the three host paths replaced by where the container mounts them.
  */
 export function containerEnv(cloud: LocalCloud, service: string): Record<string, string> {
+  // The trust variables of other runtimes (SSL_CERT_FILE, REQUESTS_CA_BUNDLE) name a bundle on the
+  // host; the images run Node alone, which trusts the local CA through NODE_EXTRA_CA_CERTS.
+  const { SSL_CERT_FILE: _openssl, REQUESTS_CA_BUNDLE: _python, ...env } = cloud.env(service);
   return {
-    ...cloud.env(service),
+    ...env,
     AZURE_FEDERATED_TOKEN_FILE: `${CONTAINER_PATHS.tokenDir}/azure-identity-token`,
     NODE_EXTRA_CA_CERTS: CONTAINER_PATHS.caFile,
     NODE_OPTIONS: `--require ${CONTAINER_PATHS.preload}`,
