@@ -3,11 +3,18 @@
 // the first token exchange and a probe of every resource), start to live, idle RSS once ready,
 // and RSS after load. Several runs each, median reported, against the local cloud.
 import { spawn } from 'node:child_process';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
-import { freePort, percentile, record, relaunchTrustingLocalCa, root, startCloud } from './lib.mjs';
+import {
+  freePort,
+  percentile,
+  record,
+  relaunchTrustingLocalCa,
+  root,
+  startCloud,
+  workloadCredential,
+} from './lib.mjs';
 
 await relaunchTrustingLocalCa();
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -97,15 +104,8 @@ async function measureOnce(name, variantEnv) {
 
 /** The token the frontend sends the backend: its own identity, the backend API's scope. */
 async function frontendApiToken() {
-  const env = cloud.env('frontend');
-  const credential = new WorkloadIdentityCredential({
-    tenantId: env.AZURE_TENANT_ID,
-    clientId: env.AZURE_CLIENT_ID,
-    tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE,
-    authorityHost: env.AZURE_AUTHORITY_HOST,
-    disableInstanceDiscovery: true,
-  });
-  return (await credential.getToken(env.BACKEND_API_SCOPE)).token;
+  const credential = await workloadCredential(cloud, 'frontend');
+  return (await credential.getToken(cloud.env('frontend').BACKEND_API_SCOPE)).token;
 }
 
 const results = {};

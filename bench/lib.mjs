@@ -79,3 +79,19 @@ export function freePort() {
     });
   });
 }
+
+/**
+ * A service's own workload identity credential, from the variables the local cloud hands that
+ * service (loaded late: only after relaunchTrustingLocalCa does this process trust the local CA).
+ */
+export async function workloadCredential(cloud, service) {
+  const { WorkloadIdentityCredential } = await import('@azure/identity');
+  const env = cloud.env(service);
+  return new WorkloadIdentityCredential({
+    tenantId: env.AZURE_TENANT_ID,
+    clientId: env.AZURE_CLIENT_ID,
+    tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE,
+    authorityHost: env.AZURE_AUTHORITY_HOST,
+    disableInstanceDiscovery: true,
+  });
+}

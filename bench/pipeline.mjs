@@ -5,14 +5,21 @@
 // process the same load, one after the other, against the same emulators.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { freePort, percentile, record, relaunchTrustingLocalCa, root, startCloud } from './lib.mjs';
+import {
+  freePort,
+  percentile,
+  record,
+  relaunchTrustingLocalCa,
+  root,
+  startCloud,
+  workloadCredential,
+} from './lib.mjs';
 
 await relaunchTrustingLocalCa();
 const RATES = (process.env.RATES ?? '10,50,200').split(',').map(Number);
 // Not SECONDS: bash keeps a variable of that name counting the shell's age.
 const SECONDS = Number(process.env.SECONDS_PER_RATE ?? 10);
 
-const { WorkloadIdentityCredential } = await import('@azure/identity');
 const { ServiceBusClient } = await import('@azure/service-bus');
 const { BlobServiceClient } = await import('@azure/storage-blob');
 
@@ -46,13 +53,7 @@ async function runWorker(kind, cloud) {
 async function measure(kind, rate) {
   const cloud = await startCloud();
   const env = cloud.env('frontend');
-  const credential = new WorkloadIdentityCredential({
-    tenantId: env.AZURE_TENANT_ID,
-    clientId: env.AZURE_CLIENT_ID,
-    tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE,
-    authorityHost: env.AZURE_AUTHORITY_HOST,
-    disableInstanceDiscovery: true,
-  });
+  const credential = await workloadCredential(cloud, 'frontend');
   const container = new BlobServiceClient(
     env.AZURE_STORAGE_BLOB_ENDPOINT,
     credential,

