@@ -8,7 +8,7 @@
 //   node .ci/newcomer-smoke.mjs '<the README start command>'
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -88,15 +88,7 @@ async function uploadWithoutJavaScript(url) {
   const { chromium } = await import(join(process.cwd(), 'node_modules/playwright-core/index.mjs'));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: JSON.parse(readFileSync('test/support/chromium-args.json', 'utf8')),
   });
   try {
     const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();

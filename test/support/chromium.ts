@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
 const candidates = [
@@ -7,6 +7,14 @@ const candidates = [
   '/usr/bin/chromium-browser',
   '/usr/bin/google-chrome',
 ];
+
+/**
+ * Headless, sandbox off (CI runs as root), nothing that reaches the network by itself. Shared
+ * with CI's newcomer smoke (.ci/newcomer-smoke.mjs), which is plain JavaScript.
+ */
+const CHROMIUM_ARGS = JSON.parse(
+  readFileSync(new URL('./chromium-args.json', import.meta.url), 'utf8'),
+) as string[];
 
 /** A system Chromium (no browser download): CHROMIUM_PATH, or Debian's / Ubuntu's package. */
 export const chromiumPath = candidates.find((path): path is string => !!path && existsSync(path));
@@ -23,16 +31,5 @@ export async function launchChromium(): Promise<Browser> {
       `No Chromium found (tried ${candidates.filter(Boolean).join(', ')}); install one or set CHROMIUM_PATH.`,
     );
   }
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
 }
