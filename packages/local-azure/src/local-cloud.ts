@@ -59,6 +59,11 @@ export interface LocalCloudOptions {
   serviceAccountTokenLifetimeSeconds?: number;
   /** Access tokens' lifetime; 3600 s (Entra's are 60–90 min for workload identities). */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * The repository (`owner/name`) that `github-repository` stands for in the deploy identities'
+   * federated credentials, as GITHUB_REPOSITORY does for azd; `local/doc-intake` by default.
+   */
+  deployRepository?: string;
   /** Overrides every queue's lock duration (the declaration's); fault tests shorten it. */
   queueLockDurationMs?: number;
   log?: (event: Record<string, unknown>) => void;
@@ -122,6 +127,7 @@ export class LocalCloud {
       stateDir: options.stateDir,
       serviceAccountTokenLifetimeSeconds: options.serviceAccountTokenLifetimeSeconds,
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
+      deployRepository: options.deployRepository,
       // The tenant's resource principals: tokens for anything else get AADSTS500011.
       resources: [
         STORAGE_RESOURCE,

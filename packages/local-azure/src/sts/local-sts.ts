@@ -2,8 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackHttpsServer, readBody, sendJson } from '../http/https-server.js';
 import {
   CLUSTER_ISSUER_REFERENCE,
+  deploySubject,
+  GITHUB_ACTIONS_ISSUER,
   grantedAppRoles,
   localClientId,
+  type DeployIdentity,
   type IdentitiesFile,
   type ServiceIdentity,
 } from '../identities/index.js';
@@ -37,6 +40,11 @@ export interface LocalStsOptions {
   accessTokenLifetimeSeconds?: number;
   /** Resource URIs (token audiences) of the tenant's data planes; more with addResource(). */
   resources?: readonly string[];
+  /**
+   * The repository (`owner/name`) that `github-repository` stands for in the deploy identities'
+   * federated credentials (infra/main.bicep's githubRepository); LOCAL_DEPLOY_REPOSITORY by default.
+   */
+  deployRepository?: string;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -64,11 +72,35 @@ interface TokenResponse {
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
+/** The repository a deploy identity's `github-repository` stands for in the local cloud. */
+export const LOCAL_DEPLOY_REPOSITORY = 'local/doc-intake';
+
+/** Why a deploy identity's matching assertion stops at AADSTS50166 in the local cloud. */
+const GITHUB_UNREACHABLE = `the local cloud does not reach ${GITHUB_ACTIONS_ISSUER}`;
+
+/**
+ * A client of the local tenant with one federated credential: a workload's managed identity, or a
+ * deploy identity that a GitHub Actions workflow signs in as (azure/login with OIDC).
+ */
+type FederatedClient =
+  | { kind: 'workload'; identity: ServiceIdentity; fic: FederatedCredentialMatch }
+  | { kind: 'deploy'; identity: DeployIdentity; fic: FederatedCredentialMatch };
+
+/** What Entra compares an assertion with: the credential's issuer, subject and audiences. */
+interface FederatedCredentialMatch {
+  issuer: string;
+  subject: string;
+  audiences: readonly string[];
+}
+
 /**
  * The two identity services of workload identity in one HTTPS server: the cluster's OIDC issuer
  * (discovery + JWKS, and the kubelet's token files) and Entra's token endpoint, which accepts a
  * service account token as client assertion when a federated credential of the identity matches
- * its issuer, subject and audience exactly, and answers mismatches with Entra's codes.
+ * its issuer, subject and audience exactly, and answers mismatches with Entra's codes. The
+ * declaration's deploy identities are clients too, matched the same way against their GitHub
+ * Actions credential (a pull request's subject gets AADSTS700213); a matching one stops at
+ * AADSTS50166, since GitHub's issuer is out of reach here.
  */
 export class LocalSts {
   private readonly issuerKey = generateSigningKey();
@@ -143,6 +175,57 @@ export class LocalSts {
 
   clientId(service: string): string {
     return localClientId(this.identity(service));
+  }
+
+  /** The local client id of a deploy identity (by its `name`, e.g. `github-deploy`). */
+  deployClientId(name: string): string {
+    const identity = (this.options.identities.deployIdentities ?? []).find((i) => i.name === name);
+    if (!identity) throw new Error(`No deploy identity '${name}' in the identities file.`);
+    return localClientId(identity);
+  }
+
+  /** The `sub` a deploy identity's federated credential trusts here (its environment's). */
+  deploySubject(name: string): string {
+    const identity = (this.options.identities.deployIdentities ?? []).find((i) => i.name === name);
+    if (!identity) throw new Error(`No deploy identity '${name}' in the identities file.`);
+    return deploySubject(identity, this.deployRepository);
+  }
+
+  private get deployRepository(): string {
+    return this.options.deployRepository ?? LOCAL_DEPLOY_REPOSITORY;
+  }
+
+  /**
+   * The client whose local client id this is. Deploy identities are clients too (they sign in from
+   * GitHub Actions), but get no token file: they are not workloads.
+   */
+  private federatedClient(clientId: string): FederatedClient | undefined {
+    const identity = this.options.identities.identities.find((i) => localClientId(i) === clientId);
+    if (identity) {
+      const fic = identity.federatedCredential;
+      return {
+        kind: 'workload',
+        identity,
+        fic: {
+          issuer: fic.issuer === CLUSTER_ISSUER_REFERENCE ? this.issuerUrl : fic.issuer,
+          subject: fic.subject,
+          audiences: fic.audiences,
+        },
+      };
+    }
+    const deploy = (this.options.identities.deployIdentities ?? []).find(
+      (i) => localClientId(i) === clientId,
+    );
+    if (!deploy) return undefined;
+    return {
+      kind: 'deploy',
+      identity: deploy,
+      fic: {
+        issuer: deploy.federatedCredential.issuer,
+        subject: deploySubject(deploy, this.deployRepository),
+        audiences: deploy.federatedCredential.audiences,
+      },
+    };
   }
 
   /** The keys access tokens are signed with, for the data planes to verify them. */
@@ -318,14 +401,15 @@ export class LocalSts {
     if (!(exp > nowSeconds) || !(nbf <= nowSeconds + 300))
       return entraErrors.assertionExpired(now, nbf, exp);
 
-    const identity = this.options.identities.identities.find(
-      (i) => localClientId(i) === form.get('client_id'),
-    );
-    if (!identity) return entraErrors.unknownClient(form.get('client_id')!, this.options.tenantId);
+    const client = this.federatedClient(form.get('client_id')!);
+    if (!client) return entraErrors.unknownClient(form.get('client_id')!, this.options.tenantId);
 
     // Exact, case-sensitive comparison of each field, in Entra's order: issuer, subject, audience.
-    const fic = identity.federatedCredential;
-    const ficIssuer = fic.issuer === CLUSTER_ISSUER_REFERENCE ? this.issuerUrl : fic.issuer;
+    // A deploy identity is matched the same way, so a pull request's token
+    // (repo:<owner>/<name>:pull_request) against its environment subject gets AADSTS700213 here,
+    // before any issuer is contacted.
+    const { fic } = client;
+    const ficIssuer = fic.issuer;
     if (claims.iss !== ficIssuer) return entraErrors.issuerMismatch(String(claims.iss));
     if (claims.sub !== fic.subject) {
       // Since 2025 Entra names the case-only difference with its own code.
@@ -335,6 +419,17 @@ export class LocalSts {
     }
     if (!audiences.some((aud) => fic.audiences.includes(aud)))
       return entraErrors.audienceMismatch(audiences.join(','));
+
+    // A matching GitHub Actions assertion cannot complete here: the local cloud does not reach
+    // GitHub's discovery document (token.actions.githubusercontent.com), so it cannot verify the
+    // signature, and no token is ever issued on an unverified one. It answers what Entra answers
+    // when it cannot fetch an issuer's keys: AADSTS50166 (issuerUnreachable). Had it a token,
+    // the deploy identity would still hold no data-plane role here (its roles are ARM roles on
+    // the resource group).
+    if (client.kind === 'deploy') {
+      return entraErrors.issuerUnreachable(ficIssuer, GITHUB_UNREACHABLE);
+    }
+    const identity = client.identity;
 
     const issuerKeys =
       ficIssuer === this.issuerUrl
