@@ -34,6 +34,7 @@ beforeAll(async () => {
       { name: 'documents', maxDeliveryCount: 3, lockDurationMs: 10_000 },
       { name: 'poison', maxDeliveryCount: 2, lockDurationMs: 2000 },
       { name: 'locks', maxDeliveryCount: 5, lockDurationMs: 1000 },
+      { name: 'credit', maxDeliveryCount: 5, lockDurationMs: 10_000 },
     ],
     authorize: (claims, action) =>
       claims.appid === 'sender-only' && action === 'listen'
@@ -71,6 +72,39 @@ describe('ServiceBusEmulator with the real ServiceBusClient over TLS', () => {
     expect(message!.lockToken).toBeTruthy();
     await receiver.completeMessage(message!);
     expect(emulator.stats('documents')).toMatchObject({ active: 0, locked: 0, completed: 1 });
+  });
+
+  it('hands a receiver no more messages than its link credit: the rest stay unlocked in the queue', async () => {
+    const sb = client();
+    const sender = sb.createSender('credit');
+    await sender.sendMessages(
+      Array.from({ length: 20 }, (_, i) => ({ messageId: `credit-${i}`, body: i })),
+    );
+    const receiver = sb.createReceiver('credit');
+    const first = await receiver.receiveMessages(3, { maxWaitTimeInMs: 2000 });
+    expect(first).toHaveLength(3);
+    expect(emulator.stats('credit')).toMatchObject({ active: 17, locked: 3 });
+    // subscribe() grants maxConcurrentCalls credits and one more per settled message.
+    const streaming = sb.createReceiver('credit');
+    let most = 0;
+    let done = 0;
+    await new Promise<void>((resolve, reject) => {
+      const subscription = streaming.subscribe(
+        {
+          processMessage: async (message) => {
+            most = Math.max(most, emulator.stats('credit').locked - first.length);
+            await new Promise((r) => setTimeout(r, 20));
+            await streaming.completeMessage(message);
+            if (++done === 17) void subscription.close().then(resolve);
+          },
+          processError: async ({ error }) => reject(error),
+        },
+        { autoCompleteMessages: false, maxConcurrentCalls: 2 },
+      );
+    });
+    expect(most).toBeLessThanOrEqual(2);
+    for (const message of first) await receiver.completeMessage(message);
+    expect(emulator.stats('credit')).toMatchObject({ active: 0, locked: 0 });
   });
 
   it('sends a batch of 1000 and receives them all with subscribe()', async () => {

@@ -121,9 +121,7 @@ export class ServiceBusEmulator {
     this.container.on('connection_open', (context: EventContext) => {
       this.connections.add(context.connection);
     });
-    this.container.on('disconnected', (context: EventContext) =>
-      this.connections.delete(context.connection),
-    );
+    this.container.on('disconnected', (context: EventContext) => this.forget(context.connection));
     this.container.on('connection_close', (context: EventContext) =>
       this.connections.delete(context.connection),
     );
@@ -232,6 +230,21 @@ export class ServiceBusEmulator {
       });
     }
     this.connections.clear();
+  }
+
+  /**
+   * A connection that dropped (a killed client: a TCP reset, no detach) takes its links with it:
+   * they stop listening for messages. What they held stays locked until the lock expires, as on
+   * Service Bus, and then goes back to the queue for the next receiver.
+   */
+  private forget(connection: Connection): void {
+    this.connections.delete(connection);
+    (connection as unknown as { each_link(fn: (link: Sender | Receiver) => void): void }).each_link(
+      (link) => {
+        grants.get(link)?.unsubscribe?.();
+        grants.delete(link);
+      },
+    );
   }
 
   private queue(name: string): Queue {
@@ -503,16 +516,16 @@ export class ServiceBusEmulator {
     const subQueue = grant.entity.subQueue;
     const receiveAndDelete =
       (sender as unknown as { snd_settle_mode?: number }).snd_settle_mode === 1;
-    while (sender.sendable()) {
+    while (sender.sendable() && creditLeft(sender) > 0) {
       const message = queue.take(subQueue);
       if (!message) break;
       if (receiveAndDelete || subQueue === 'transferDeadLetter') {
-        sender.send(toAmqp(message));
+        send(sender, toAmqp(message));
         continue;
       }
       const lock = queue.lock(message, sender, subQueue);
       const tag = Buffer.from(lock.token, 'hex');
-      sender.send(toAmqp(message, lock.token, lock.lockedUntil), tag);
+      send(sender, toAmqp(message, lock.token, lock.lockedUntil), tag);
     }
     // A receiver that asked to drain gets its unused credit back now that the queue is empty.
     if ((sender as unknown as { _draining?: boolean })._draining) sender.set_drained(true);
@@ -563,6 +576,27 @@ export class ServiceBusEmulator {
     grant?.entity.source?.releaseOwnedBy(sender);
     grants.delete(sender);
   }
+}
+
+/** How many transfers each entity link has been handed, counted as the receiver counts them. */
+const handedOut = new WeakMap<Sender, number>();
+
+/**
+ * The link credit the receiver has left for us. rhea takes a transfer off `credit` only when it
+ * writes it out (after this turn of the event loop), so `sendable()` stays true while a loop
+ * queues deliveries: without this count one flow of 8 would hand the whole queue to the client,
+ * every message locked (its lock running) while it waits in the client's buffer. The receiver
+ * allows deliveries up to its delivery-count + link-credit; rhea keeps credit + delivery_count
+ * equal to that limit, so what is left is that limit less what we have handed out.
+ */
+function creditLeft(sender: Sender): number {
+  const link = sender as unknown as { credit: number; delivery_count: number };
+  return link.credit + link.delivery_count - (handedOut.get(sender) ?? 0);
+}
+
+function send(sender: Sender, message: Message, tag?: Buffer): void {
+  handedOut.set(sender, (handedOut.get(sender) ?? 0) + 1);
+  sender.send(message, tag);
 }
 
 function reject(delivery: Delivery, condition: string, description: string): void {
