@@ -2,14 +2,13 @@ import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { WorkloadIdentityCredential } from '@azure/identity';
+import { LOCAL_DEPLOY_REPOSITORY, type LocalCloud } from '@wi/local-azure';
 import {
   deploySubject,
   GITHUB_ACTIONS_ISSUER,
-  LOCAL_DEPLOY_REPOSITORY,
   localClientId,
   TOKEN_EXCHANGE_AUDIENCE,
-  type LocalCloud,
-} from '@wi/local-azure';
+} from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud } from '../support/local-stack.js';
 

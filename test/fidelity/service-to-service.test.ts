@@ -1,5 +1,5 @@
 import type { IdentityProbe, IdentityReport } from '@wi/contracts';
-import { localApiIdentifierUri } from '@wi/local-azure';
+import { localApiIdentifierUri } from '@wi/identities';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
 import { type IdentitiesJson, type RunningStack, startStack } from '../support/local-stack.js';

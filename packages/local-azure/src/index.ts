@@ -1,7 +1,6 @@
 export * from './tls/local-ca.js';
 export * from './tokens/jwt.js';
 export * from './tokens/access-token.js';
-export * from './identities/index.js';
 export * from './authorization/decision.js';
 export * from './authorization/role-assignments.js';
 export * from './sts/index.js';
