@@ -353,6 +353,13 @@ export class ServiceBusEmulator {
 
   private refuse(link: Sender | Receiver, condition: string, description: string): void {
     this.options.log?.({ event: 'service-bus-link-refused', condition, description });
+    // Refused at attach: answer with no terminus, AMQP's "link refused" (2.6.3), so the client
+    // waits for the detach and reports its error. An echoed terminus made .NET take the link as
+    // open and, about one time in two, report the detach as ServiceCommunicationProblem instead of
+    // UnauthorizedAccess. A link already open (token expired) has sent its attach: no effect.
+    const attach = (link as unknown as { local: { attach: Record<string, unknown> } }).local.attach;
+    if (link.is_receiver()) attach.target = null;
+    else attach.source = null;
     link.close({ condition, description });
   }
 
