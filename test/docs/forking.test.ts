@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { type LocalCloud } from '@wi/local-azure';
@@ -49,6 +48,7 @@ import {
 import { everythingOn, testTarget } from '../infra/support/infra-deployment.js';
 import { k8sDir, requireKubectl, skipKubectlTests } from '../k8s/support/k8s.js';
 import { identitiesFile as realIdentitiesFile, startLocalCloud } from '../support/local-stack.js';
+import { serviceCredential } from '../support/seed.js';
 import { repoRoot, snippet } from './support/markdown.js';
 
 const guide = join(repoRoot, 'docs', 'forking.md');
@@ -84,13 +84,7 @@ describe('step 1: the identities file alone gives the local cloud a third identi
     // Exactly what the webhook would inject into a reporter pod.
     const env = cloud.env('reporter');
     expect(env.AZURE_CLIENT_ID).toBe(localClientId(reporter));
-    const credential = new WorkloadIdentityCredential({
-      tenantId: env.AZURE_TENANT_ID!,
-      clientId: env.AZURE_CLIENT_ID!,
-      tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-      authorityHost: env.AZURE_AUTHORITY_HOST!,
-      disableInstanceDiscovery: true,
-    });
+    const credential = serviceCredential(cloud, 'reporter');
 
     // Storage Blob Data Reader on `uploads`: listing is allowed, writing is not.
     const uploads = new BlobServiceClient(

@@ -1,7 +1,7 @@
-import { WorkloadIdentityCredential } from '@azure/identity';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterEach, describe, expect, it } from 'vitest';
 import { editedIdentities, freePort, startLocalCloud } from '../support/local-stack.js';
+import { serviceCredential } from '../support/seed.js';
 
 /**
  * Four more misconfigurations users hit today, each reproduced through the services' own code
@@ -16,14 +16,7 @@ afterEach(async () => {
 });
 
 function credential(service: string) {
-  const env = cloud!.env(service);
-  return new WorkloadIdentityCredential({
-    tenantId: env.AZURE_TENANT_ID!,
-    clientId: env.AZURE_CLIENT_ID!,
-    tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-    authorityHost: env.AZURE_AUTHORITY_HOST!,
-    disableInstanceDiscovery: true,
-  });
+  return serviceCredential(cloud!, service);
 }
 
 const scope = 'https://vault.localhost/.default';

@@ -1,7 +1,6 @@
 import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import { LOCAL_DEPLOY_REPOSITORY, type LocalCloud } from '@wi/local-azure';
 import {
   deploySubject,
@@ -11,6 +10,7 @@ import {
 } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud } from '../support/local-stack.js';
+import { serviceCredential } from '../support/seed.js';
 
 /**
  * The deploy pipeline signs in with no secret: azure/login presents GitHub Actions' OIDC token to
@@ -152,13 +152,7 @@ describe('the deploy identity (GitHub Actions OIDC, no secret) fails locally as 
 
   it("leaves a workload identity's exchange as it was", async () => {
     const env = cloud.env('backend');
-    const credential = new WorkloadIdentityCredential({
-      tenantId: env.AZURE_TENANT_ID!,
-      clientId: env.AZURE_CLIENT_ID!,
-      tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-      authorityHost: env.AZURE_AUTHORITY_HOST!,
-      disableInstanceDiscovery: true,
-    });
+    const credential = serviceCredential(cloud, 'backend');
     await expect(credential.getToken('https://vault.localhost/.default')).resolves.toBeTruthy();
     // A GitHub token presented as the backend's identity still fails on the issuer.
     const answer = await signIn(

@@ -1,11 +1,11 @@
 import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { WorkloadIdentityCredential } from '@azure/identity';
 import type { LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawAmqpClient } from '../../packages/local-azure/src/testing/raw-amqp-client.js';
 import { startLocalCloud } from '../support/local-stack.js';
+import { serviceCredential } from '../support/seed.js';
 
 /**
  * Every hostile input of issue 16, sent the way an attacker would (raw paths, raw headers, raw
@@ -22,14 +22,7 @@ beforeAll(async () => {
 afterAll(() => cloud?.stop());
 
 async function token(service: string, scope: string): Promise<string> {
-  const env = cloud.env(service);
-  const credential = new WorkloadIdentityCredential({
-    tenantId: env.AZURE_TENANT_ID!,
-    clientId: env.AZURE_CLIENT_ID!,
-    tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE!,
-    authorityHost: env.AZURE_AUTHORITY_HOST!,
-    disableInstanceDiscovery: true,
-  });
+  const credential = serviceCredential(cloud, service);
   return (await credential.getToken(scope))!.token;
 }
 

@@ -5,9 +5,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { DocumentUploadedMessage } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
 
-/** The frontend's identity, through its own token file: the only one allowed to upload and send. */
-export function frontendCredential(cloud: LocalCloud): WorkloadIdentityCredential {
-  const env = cloud.env('frontend');
+/** A service's own identity, through its projected token file, with exactly its pod's variables. */
+export function serviceCredential(cloud: LocalCloud, service: string): WorkloadIdentityCredential {
+  const env = cloud.env(service);
   return new WorkloadIdentityCredential({
     tenantId: env.AZURE_TENANT_ID!,
     clientId: env.AZURE_CLIENT_ID!,
@@ -15,6 +15,11 @@ export function frontendCredential(cloud: LocalCloud): WorkloadIdentityCredentia
     authorityHost: env.AZURE_AUTHORITY_HOST!,
     disableInstanceDiscovery: true,
   });
+}
+
+/** The frontend's identity: the only one allowed to upload and send. */
+export function frontendCredential(cloud: LocalCloud): WorkloadIdentityCredential {
+  return serviceCredential(cloud, 'frontend');
 }
 
 /**
