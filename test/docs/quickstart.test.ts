@@ -37,6 +37,8 @@ describe('the README quickstart', () => {
   it('is what .ci/run runs: it reads the commands from the README, never a copy', () => {
     const ci = read('.ci/run');
     for (const name of ['install', 'start', 'test']) expect(ci).toContain(`$(readme ${name})`);
+    // The comment that names them for a reader of .ci/run says what the README says.
+    expect(ci).toContain(`today are \`${commands.start}\` and \`${commands.test}\``);
     expect(ci).not.toMatch(/^\s*(corepack )?pnpm /m);
     expect(ci).not.toMatch(/bootstrap\.sh[^\n]*\bnode\b/);
   });
