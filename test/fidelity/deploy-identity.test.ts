@@ -107,7 +107,7 @@ describe('the deploy identity (GitHub Actions OIDC, no secret) fails locally as 
       deploySubject(deployIdentity(), repository),
     );
     expect(cloud.sts.deployClientId('github-deploy')).toBe(deployClientId());
-    expect(LOCAL_DEPLOY_REPOSITORY).toBe('local/doc-intake');
+    expect(LOCAL_DEPLOY_REPOSITORY).toBe('local/repository');
   });
 
   it('a pull request job (sub repo:<repo>:pull_request): AADSTS700213 naming the subject', async () => {

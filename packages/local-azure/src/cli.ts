@@ -9,7 +9,7 @@ const usage = `Usage: local-azure start [--state-dir DIR] [--identities FILE] [-
 Starts the local cloud (OIDC issuer, Entra token endpoint, Key Vault, Blob, Cosmos DB, Service Bus)
 and writes, per service in the identities file, DIR/env/<service>.env with the variables the AKS
 workload identity webhook would inject plus the endpoints. Run a service against it with
-  (set -a; . .local-azure/env/backend.env; exec node services/backend/dist/main.js)
+  (set -a; . .local-azure/env/<service>.env; exec node <your service entry>.js)
 (sourcing rather than node --env-file, which never overrides a variable already set, such as a
 NODE_EXTRA_CA_CERTS your machine exports).
 Token lifetimes default to an hour, as on AKS; shorten them to watch the token files rotate at

@@ -61,7 +61,7 @@ export interface LocalCloudOptions {
   accessTokenLifetimeSeconds?: number;
   /**
    * The repository (`owner/name`) that `github-repository` stands for in the deploy identities'
-   * federated credentials, as GITHUB_REPOSITORY does for azd; `local/doc-intake` by default.
+   * federated credentials, as GITHUB_REPOSITORY does for azd; `local/repository` by default.
    */
   deployRepository?: string;
   /** Overrides every queue's lock duration (the declaration's); fault tests shorten it. */
@@ -96,8 +96,8 @@ export class LocalCloud {
     const ports = { ...DEFAULT_PORTS, ...options.ports };
     const tenantId = options.tenantId ?? LOCAL_TENANT_ID;
     const log = options.log ?? (() => undefined);
-    // The local cloud is the default deployment: an identity of an optional feature (KEDA's reads
-    // queue lengths for the AKS add-on) has no workload here, so it gets no token file, client id
+    // The local cloud is the default deployment: an identity of an optional feature (one that
+    // belongs to a cluster add-on, say) has no workload here, so it gets no token file, client id
     // or roles, as in Azure with the feature off.
     const file = await loadIdentities(options.identitiesFile);
     const identities = identitiesWith(file);
@@ -256,7 +256,7 @@ export class LocalCloud {
 
   /**
    * Writes `<dir>/<service>.env` for each service: what a workload in any language sources to
-   * run as that service against this cloud (`set -a; . .local-azure/env/backend.env; set +a`).
+   * run as that service against this cloud (`set -a; . .local-azure/env/<service>.env; set +a`).
    */
   async writeEnvFiles(dir: string): Promise<string[]> {
     await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -29,7 +29,7 @@ export async function startAzuriteBlob(options: {
   const BlobServer = require('azurite/dist/src/blob/BlobServer.js').default;
   const dir = options.persistDir;
   if (dir) {
-    // Uploaded blobs are the users' documents: only this user may read them.
+    // Blobs are the app's data: only this user may read them.
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
   }

@@ -69,8 +69,8 @@ export interface CosmosEmulatorOptions {
  */
 export class CosmosEmulator {
   private readonly proxy: LoopbackHttpsServer;
-  private backend?: Server;
-  private backendSocket = '';
+  private engine?: Server;
+  private engineSocket = '';
   private readonly resourceNames = new CosmosResourceNames((path) => this.internal('GET', path));
   private socketDir?: string;
   private port = 0;
@@ -92,28 +92,28 @@ export class CosmosEmulator {
     const { createHttpServer } = require('@vercel/cosmosdb-server') as {
       createHttpServer: (opts?: object) => Server;
     };
-    const backend = createHttpServer({ keepAlive: true });
+    const engine = createHttpServer({ keepAlive: true });
     // A Unix socket in a directory only this user can enter (mkdtemp makes it 0700): the
     // emulator has no TCP port, so only this proxy reaches it.
     this.socketDir = await mkdtemp(join(tmpdir(), 'cosmos-'));
-    this.backendSocket = join(this.socketDir, 'cosmos.sock');
+    this.engineSocket = join(this.socketDir, 'cosmos.sock');
     // cosmosdb-server builds its account record from server.address(), which it expects to be
     // host and port; for a socket it is the path. The record's endpoints are this proxy's anyway
     // (the account read is rewritten below), so it is given the proxy's host.
-    backend.address = () => ({ address: 'localhost', family: 'IPv4', port: this.port });
-    backend.listen(this.backendSocket);
-    await once(backend, 'listening');
-    this.backend = backend;
+    engine.address = () => ({ address: 'localhost', family: 'IPv4', port: this.port });
+    engine.listen(this.engineSocket);
+    await once(engine, 'listening');
+    this.engine = engine;
     this.port = await this.proxy.listen(this.options.port, this.options.host);
     return { port: this.port };
   }
 
   async stop(): Promise<void> {
     await this.proxy.close();
-    const backend = this.backend;
-    if (backend) {
-      backend.closeAllConnections();
-      await new Promise<void>((resolve) => backend.close(() => resolve()));
+    const engine = this.engine;
+    if (engine) {
+      engine.closeAllConnections();
+      await new Promise<void>((resolve) => engine.close(() => resolve()));
     }
     if (this.socketDir) await rm(this.socketDir, { recursive: true, force: true });
   }
@@ -272,7 +272,7 @@ export class CosmosEmulator {
   ): void {
     const upstream = request(
       {
-        socketPath: this.backendSocket,
+        socketPath: this.engineSocket,
         method: req.method,
         path,
         headers: {
@@ -333,7 +333,7 @@ export class CosmosEmulator {
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          socketPath: this.backendSocket,
+          socketPath: this.engineSocket,
           method,
           path,
           headers: {

@@ -73,7 +73,7 @@ interface TokenResponse {
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** The repository a deploy identity's `github-repository` stands for in the local cloud. */
-export const LOCAL_DEPLOY_REPOSITORY = 'local/doc-intake';
+export const LOCAL_DEPLOY_REPOSITORY = 'local/repository';
 
 /** Why a deploy identity's matching assertion stops at AADSTS50166 in the local cloud. */
 const GITHUB_UNREACHABLE = `the local cloud does not reach ${GITHUB_ACTIONS_ISSUER}`;
@@ -177,7 +177,7 @@ export class LocalSts {
     return localClientId(this.identity(service));
   }
 
-  /** The local client id of a deploy identity (by its `name`, e.g. `github-deploy`). */
+  /** The local client id of a deploy identity (by its declared `name`). */
   deployClientId(name: string): string {
     const identity = (this.options.identities.deployIdentities ?? []).find((i) => i.name === name);
     if (!identity) throw new Error(`No deploy identity '${name}' in the identities file.`);
