@@ -47,8 +47,10 @@ param enableEncryptionAtHost = bool(readEnvironmentVariable('ENABLE_ENCRYPTION_A
 // GITHUB_REPOSITORY, which every GitHub Actions job has: the pipeline itself must not redeploy
 // its own identity and roles (its RBAC Administrator may not assign Contributor, by design).
 param githubRepository = readEnvironmentVariable('DEPLOY_IDENTITY_REPOSITORY', '')
-// KEDA add-on + id-keda, for k8s/overlays/aks-keda (scaling the backend on queue depth).
+// [keda] begin
+// KEDA add-on + id-keda, for k8s/overlays/aks-keda (docs/keda.md).
 param enableKedaAutoscaling = bool(readEnvironmentVariable('ENABLE_KEDA_AUTOSCALING', 'false'))
+// [keda] end
 
 // The deploy scripts set WRITE_SECRETS=false when both secrets already exist, so that running
 // them again does not rotate the keys.

@@ -66,8 +66,8 @@ param deployerPrincipalId string
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param deployerPrincipalType string
 
-@description('Installs the KEDA add-on (event-driven autoscaling).')
-param enableKeda bool = false
+@description('Installs the KEDA add-on (docs/keda.md).') // [keda]
+param enableKeda bool = false // [keda]
 
 var containerInsights = !empty(containerInsightsWorkspaceName)
 var ownVnet = !empty(nodeVnetName)
@@ -224,16 +224,14 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2026-08-01' = {
         enabled: true
       }
     }
-    // The KEDA add-on (enableKeda): KEDA's operator and metrics server, managed and upgraded with
-    // the cluster, in kube-system. It scales the backend on the documents queue's depth
-    // (k8s/overlays/aks-keda), authenticating with workload identity as ServiceAccount
-    // kube-system/keda-operator, which id-keda's federated credential trusts (identities.json,
-    // the identity with feature "keda").
+    // [keda] begin
+    // The KEDA add-on: its operator runs as kube-system/keda-operator, which id-keda trusts.
     workloadAutoScalerProfile: {
       keda: {
         enabled: enableKeda
       }
     }
+    // [keda] end
     autoUpgradeProfile: {
       upgradeChannel: 'patch'
       nodeOSUpgradeChannel: 'NodeImage'
