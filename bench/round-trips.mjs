@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// Round trips per document, counted where they arrive: at the local cloud. Every HTTPS request
+// to a data plane or the token endpoint (by the caller's identity, read from its bearer token)
+// and every AMQP frame a worker sends to Service Bus (transfers to $cbs/$management, outcomes,
+// credit) is counted while a worker drains a queue of DOCUMENTS documents, after a warm-up
+// document (tokens, secrets and links are start-up costs, not per-document ones). The backend
+// and the bare SDK loop (bare-worker.mjs) drain the same load, each against a fresh local cloud.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import {
+  freePort,
+  record,
+  relaunchTrustingLocalCa,
+  root,
+  startCloud,
+  workloadCredential,
+} from './lib.mjs';
+
+await relaunchTrustingLocalCa();
+const DOCUMENTS = Number(process.env.DOCUMENTS ?? 200);
+const { ServiceBusClient } = await import('@azure/service-bus');
+const { BlobServiceClient } = await import('@azure/storage-blob');
+
+const WORKERS = {
+  backend: 'services/backend/dist/main.js',
+  bare: 'bench/bare-worker.mjs',
+};
+
+/** The identity a bearer token names (appid/azp), or 'anonymous'. Not verified: counting only. */
+function callerOf(req) {
+  const header = decodeURIComponent(req.headers.authorization ?? '');
+  // Bearer for Blob and Key Vault, type=aad&ver=1.0&sig=<token> for Cosmos DB.
+  const token = /^Bearer (\S+)/i.exec(header)?.[1] ?? /[?&]?sig=([^&]+)/.exec(header)?.[1];
+  if (!token) return 'anonymous';
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    return claims.appid ?? claims.azp ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A request's kind without its ids: /uploads/<uuid> → /uploads/*, dbs/intake/docs/<id> → …/*. */
+function shapeOf(path) {
+  return path
+    .split('?')[0]
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '*')
+    .replace(/\/(docs|secrets)\/[^/]+/g, '/$1/*');
+}
+
+let counts = new Map();
+const count = (key) => counts.set(key, (counts.get(key) ?? 0) + 1);
+
+// Every HTTPS server of the local cloud runs in this process: count its requests as they arrive.
+const emit = https.Server.prototype.emit;
+https.Server.prototype.emit = function (event, req, ...rest) {
+  if (event === 'request') {
+    // Only the planes' front doors: Azurite behind the Blob proxy is an internal hop.
+    const plane = planes.get(this.address()?.port);
+    if (plane)
+      count(
+        `${callers.get(callerOf(req)) ?? callerOf(req)} ${plane} ${req.method} ${shapeOf(req.url)}`,
+      );
+  }
+  return emit.call(this, event, req, ...rest);
+};
+let planes = new Map();
+let callers = new Map();
+
+function countAmqp(cloud) {
+  // The emulator's rhea container (private in TypeScript, reachable here): frames clients send.
+  const container = cloud.serviceBus.container;
+  const link = (context) => context.receiver?.target?.address ?? context.sender?.source?.address;
+  container.on('message', (context) => count(`amqp transfer → ${link(context)}`));
+  for (const outcome of ['accepted', 'rejected', 'released', 'modified'])
+    container.on(outcome, (context) => count(`amqp disposition ${outcome} ← ${link(context)}`));
+  container.on('sendable', (context) => count(`amqp flow (credit) ← ${link(context)}`));
+}
+
+async function measure(kind) {
+  const cloud = await startCloud();
+  planes = new Map([
+    [new URL(cloud.env('backend').AZURE_STORAGE_BLOB_ENDPOINT).port * 1, 'blob'],
+    [new URL(cloud.env('backend').AZURE_COSMOS_ENDPOINT).port * 1, 'cosmos'],
+    [new URL(cloud.env('backend').AZURE_KEYVAULT_URL).port * 1, 'keyVault'],
+    [new URL(cloud.env('backend').AZURE_AUTHORITY_HOST).port * 1, 'entra'],
+  ]);
+  callers = new Map(
+    ['backend', 'frontend'].map((service) => [cloud.env(service).AZURE_CLIENT_ID, service]),
+  );
+  countAmqp(cloud);
+  const env = cloud.env('frontend');
+  const credential = await workloadCredential(cloud, 'frontend');
+  const uploads = new BlobServiceClient(
+    env.AZURE_STORAGE_BLOB_ENDPOINT,
+    credential,
+  ).getContainerClient('uploads');
+  const serviceBus = new ServiceBusClient(
+    env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
+    credential,
+  );
+  const sender = serviceBus.createSender('documents');
+  const upload = async (i) => {
+    const id = randomUUID();
+    const text = `document ${i}\nsecond line`;
+    await uploads
+      .getBlockBlobClient(id)
+      .upload(text, text.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
+    await sender.sendMessages({
+      messageId: id,
+      contentType: 'application/json',
+      body: {
+        type: 'document.uploaded',
+        schemaVersion: 1,
+        documentId: id,
+        blobName: id,
+        fileName: `d${i}.txt`,
+        contentType: 'text/plain',
+        size: text.length,
+        uploadedAt: new Date().toISOString(),
+      },
+    });
+  };
+  const processed = async (n) => {
+    const deadline = performance.now() + 120_000;
+    while ((await cloud.cosmos.items('intake', 'documents')).length < n) {
+      if (performance.now() > deadline) throw new Error(`${kind}: fewer than ${n} records`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  const worker = spawn(process.execPath, [`${root}${WORKERS[kind]}`], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...cloud.env('backend'),
+      OTEL_SDK_DISABLED: 'true',
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await upload(0); // warm-up: token exchanges, the signing key, links
+  await processed(1);
+  // The queue is filled while the worker waits on an empty one, then drained: only the worker's
+  // calls (and the sender's, counted apart) fall in the window.
+  counts = new Map();
+  await Promise.all(Array.from({ length: DOCUMENTS }, (_, i) => upload(i + 1)));
+  await processed(DOCUMENTS + 1);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the last completions arrive
+  const perDocument = [...counts]
+    .filter(([key]) => !key.startsWith('frontend') && !key.includes('→ documents'))
+    .map(([key, n]) => [key, n / DOCUMENTS])
+    .sort(([a], [b]) => a.localeCompare(b));
+  worker.kill('SIGTERM');
+  await new Promise((resolve) => worker.once('exit', resolve));
+  await sender.close();
+  await serviceBus.close();
+  await cloud.stop();
+  return perDocument;
+}
+
+const results = {};
+for (const kind of Object.keys(WORKERS)) {
+  results[kind] = await measure(kind);
+  const total = results[kind].reduce((sum, [, n]) => sum + n, 0);
+  console.log(`\n${kind}: ${total.toFixed(2)} round trips per document`);
+  for (const [key, n] of results[kind]) console.log(`  ${n.toFixed(2)}  ${key}`);
+}
+const keys = [
+  ...new Set(Object.values(results).flatMap((rows) => rows.map(([key]) => key))),
+].sort();
+const of = (kind, key) => (results[kind].find(([k]) => k === key)?.[1] ?? 0).toFixed(2);
+const totals = Object.fromEntries(
+  Object.entries(results).map(([kind, rows]) => [kind, rows.reduce((s, [, n]) => s + n, 0)]),
+);
+console.log(
+  `\n→ backend ${totals.backend.toFixed(2)} vs bare ${totals.bare.toFixed(2)} round trips per document`,
+);
+record(
+  'round-trips',
+  'Round trips per document: the backend worker vs a bare SDK loop',
+  `Counted at the local cloud while each worker drains ${DOCUMENTS} queued documents after one warm-up document (OpenTelemetry off). HTTP: requests by the worker's identity; AMQP: frames the worker sends (transfers to $cbs/$management, dispositions, credit).
+
+| request | backend | bare SDK loop |
+| --- | ---: | ---: |
+${keys.map((key) => `| ${key.replace(/^backend /, '')} | ${of('backend', key)} | ${of('bare', key)} |`).join('\n')}
+| **total** | **${totals.backend.toFixed(2)}** | **${totals.bare.toFixed(2)}** |`,
+);
