@@ -159,6 +159,50 @@ const cases: Case[] = [
     says: /set by hand \(frontend: AZURE_CLIENT_ID\)/,
   },
   {
+    name: 'the Deployment names another queue than its `uses` declares',
+    mutate: ({ objects }) =>
+      void (container(objects, 'frontend').env!.find(
+        (variable) => variable.name === 'DOCUMENTS_QUEUE',
+      )!.value = 'documents-old'),
+    expected: ['frontend uses'],
+    says: /DOCUMENTS_QUEUE is 'documents-old' \(env\), declared: documents/,
+  },
+  {
+    name: 'the Deployment leaves a declared name unset (the service would use its default)',
+    mutate: ({ objects }) => {
+      const backend = container(objects, 'backend');
+      backend.env = backend.env!.filter((variable) => variable.name !== 'SIGNING_SECRET_NAME');
+    },
+    expected: ['backend uses'],
+    says: /SIGNING_SECRET_NAME is not set \(declared: backend-signing-key\)/,
+  },
+  {
+    name: 'a name comes from a ConfigMap (envFrom, as generated services get theirs) that differs',
+    mutate: ({ objects }) => {
+      const backend = container(objects, 'backend');
+      backend.env = backend.env!.filter((variable) => variable.name !== 'COSMOS_DATABASE');
+      backend.envFrom = [{ configMapRef: { name: 'backend-uses' }, prefix: 'COSMOS_' }];
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'backend-uses', namespace: 'doc-intake' },
+        data: { DATABASE: 'intake-old' },
+      });
+    },
+    expected: ['backend uses'],
+    says: /COSMOS_DATABASE is 'intake-old' \(ConfigMap backend-uses\), declared: intake/,
+  },
+  {
+    name: 'the declaration adds a name the Deployment does not set yet',
+    mutate: ({ identities }) =>
+      void (identities.identities[0]!.uses!.SIGNING_SECRET_NAME = {
+        resource: 'keyVault',
+        secret: 'backend-signing-key',
+      }),
+    expected: ['frontend uses'],
+    says: /pnpm new:service --sync/,
+  },
+  {
     name: 'the federated credential subject names another ServiceAccount',
     mutate: ({ identities }) =>
       void (identities.identities[1]!.federatedCredential.subject =
@@ -185,6 +229,7 @@ const cases: Case[] = [
       // No Deployment in that namespace to look at, so these cannot hold either.
       'frontend pod-label',
       'frontend webhook-variables',
+      'frontend uses',
       'frontend federated-subject',
     ],
     says: /serviceAccount.namespace is intake, but the file's namespace is doc-intake/,
@@ -203,9 +248,9 @@ describe.skipIf(skipKubectlTests)(
       const { objects, outputs } = overlays.find((overlay) => overlay.overlay === name)!;
       const links = checkWiring({ identities, objects, outputs });
       expect(failures(links)).toEqual([]);
-      // Nine links for each identity the overlay has (KEDA's is aks-keda's): nothing is silently
+      // Ten links for each identity the overlay has (KEDA's is aks-keda's): nothing is silently
       // left out.
-      expect(links).toHaveLength(9 * identitiesWith(identities).identities.length);
+      expect(links).toHaveLength(10 * identitiesWith(identities).identities.length);
       expect(new Set(links.map((link) => link.identity))).toEqual(new Set(['frontend', 'backend']));
     });
 

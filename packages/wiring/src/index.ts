@@ -4,7 +4,8 @@ export * from './outputs.js';
 export * from './kubectl.js';
 export * from './overlays.js';
 export * from './wiring.js';
-export * from './keda.js';
+export * from './uses.js';
+export * from './keda.js'; // [keda]
 export * from './pod-security.js';
 export * from './schema.js';
 export * from './format.js';

@@ -6,7 +6,8 @@
 
 /** The env-file key (Bicep output) that holds the client id of a service's managed identity. */
 export function clientIdOutput(service: string): string {
-  return `${service}ClientId`;
+  // camelCase, as a Bicep output must be named: report-worker → reportWorkerClientId.
+  return `${service.replace(/-([a-z0-9])/g, (_, next: string) => next.toUpperCase())}ClientId`;
 }
 
 export const TENANT_ID_OUTPUT = 'tenantId';

@@ -4,16 +4,7 @@ import {
   type ServiceIdentity,
   identitiesWith,
 } from '@wi/identities';
-import {
-  isKedaOperatorIdentity,
-  kedaAutoscalerFailure,
-  kedaClientIdFailure,
-  kedaOperatorAccountFailure,
-  kedaScaleTargetFailure,
-  kedaServiceAccountFailure,
-  kedaTenantIdFailure,
-  kedaTriggerAuthenticationFailure,
-} from './keda.js';
+import type { Kubectl } from './kubectl.js';
 import {
   type KubernetesObject,
   type PodTemplate,
@@ -32,6 +23,7 @@ import {
   WEBHOOK_VARIABLES,
   clientIdOutput,
 } from './outputs.js';
+import { usesMismatches } from './uses.js';
 
 /** One link of the chain managed identity -> federated credential -> ServiceAccount -> pod. */
 export type WiringCheck =
@@ -42,9 +34,12 @@ export type WiringCheck =
   | 'deployment'
   | 'pod-label'
   | 'webhook-variables'
+  // The names a service uses reach it: the declaration's `uses` = its Deployment's environment.
+  | 'uses'
   | 'federated-subject'
   | 'federated-audience'
-  // KEDA's identity (its ServiceAccount is the add-on's, so the ones above do not apply):
+  // An operator's identity of a feature (its ServiceAccount is the operator's, so the ones above
+  // do not apply; see WiringFeature):
   | 'trigger-authentication'
   | 'autoscaler';
 
@@ -64,97 +59,51 @@ export interface WiringLink {
 export interface WiringInput {
   identities: IdentitiesFile;
   /**
-   * The optional features the overlay turns on (aks-keda: keda). An identity of another feature
-   * has nothing in the overlay and is not checked.
+   * The optional features the overlay turns on. An identity of another feature has nothing in the
+   * overlay and is not checked.
    */
-  features?: readonly IdentityFeature[];
+  features?: readonly WiringFeature[];
   /** The rendered overlay. */
   objects: readonly KubernetesObject[];
   /** The overlay's env file (Bicep outputs). Without it, client ids are only checked for shape. */
   outputs?: Readonly<Record<string, string>>;
 }
 
-/** Checks, for every identity in infra/identities.json, each link that workload identity needs. */
-export function checkWiring(input: WiringInput): WiringLink[] {
-  return identitiesWith(input.identities, input.features).identities.flatMap((identity) =>
-    isKedaOperatorIdentity(identity)
-      ? checkKedaIdentity(input, identity)
-      : checkIdentity(input, identity),
-  );
+/**
+ * An optional part of the deployment (identities.json `"feature"`) with an overlay of its own, whose
+ * identity is checked by the feature's module rather than as a workload's.
+ */
+export interface WiringFeature {
+  /** The identities' `feature` value. */
+  name: IdentityFeature;
+  /** k8s/overlays/<overlay> turns it on. */
+  overlay: string;
+  /** The links of one of the feature's identities, in place of a workload's. */
+  checkIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[];
+  /** Renders the overlay, from the committed example env files where no real one is written. */
+  render(kubectl: Kubectl, k8sDir: string, azureEnvFile?: string): RenderedFeatureOverlay;
 }
 
-/**
- * The identity KEDA's operator authenticates with (ServiceAccount kube-system/keda-operator of the
- * AKS add-on, which k8s/ does not render): its federated credential, and the KEDA objects of the
- * overlay that use it. Checked only where the overlay turns the feature on (aks-keda), which must
- * then render them.
- */
-function checkKedaIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[] {
-  const { objects, outputs } = input;
-  const { namespace, name } = identity.serviceAccount;
-  const subject = `system:serviceaccount:${namespace}:${name}`;
-  const fic = identity.federatedCredential;
-  const link = (check: WiringCheck, statement: string, failure?: Failure): WiringLink =>
-    failure
-      ? { identity: identity.service, check, ok: false, statement, ...failure }
-      : { identity: identity.service, check, ok: true, statement };
-  return [
-    link(
-      'namespace',
-      `ServiceAccount ${namespace}/${name} is the one the AKS add-on runs KEDA's operator as`,
-      kedaOperatorAccountFailure(identity),
-    ),
-    link(
-      'service-account',
-      `k8s/ does not render ServiceAccount ${namespace}/${name}: the add-on owns it`,
-      kedaServiceAccountFailure(objects, identity),
-    ),
-    link(
-      'client-id',
-      `every TriggerAuthentication with podIdentity azure-workload has identityId = the Bicep output ${clientIdOutput(identity.service)} (client id of ${identity.managedIdentityName})`,
-      kedaClientIdFailure(objects, identity, outputs),
-    ),
-    link(
-      'tenant-id',
-      `their identityTenantId, if set, is the Bicep output ${TENANT_ID_OUTPUT}`,
-      kedaTenantIdFailure(objects, outputs),
-    ),
-    link(
-      'deployment',
-      'each ScaledObject scales a rendered Deployment that sets no replicas',
-      kedaScaleTargetFailure(objects),
-    ),
-    link(
-      'trigger-authentication',
-      'each Azure trigger authenticates through a TriggerAuthentication with podIdentity azure-workload, and no secret or connection string',
-      kedaTriggerAuthenticationFailure(objects),
-    ),
-    link(
-      'autoscaler',
-      'no HorizontalPodAutoscaler is rendered for a workload a ScaledObject scales (KEDA creates its own)',
-      kedaAutoscalerFailure(objects),
-    ),
-    link(
-      'federated-subject',
-      `federated credential ${fic.name} trusts the subject ${subject}`,
-      fic.subject === subject
-        ? undefined
-        : {
-            problem: `infra/identities.json has subject ${fic.subject}; tokens of KEDA's ServiceAccount ${namespace}/${name} carry ${subject}, so Entra answers AADSTS700213`,
-            fix: `set identities[service=${identity.service}].federatedCredential.subject to ${subject} in infra/identities.json`,
-          },
-    ),
-    link(
-      'federated-audience',
-      `federated credential ${fic.name} accepts the audience ${TOKEN_EXCHANGE_AUDIENCE}`,
-      fic.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)
-        ? undefined
-        : {
-            problem: `its audiences are ${fic.audiences.join(', ')}; KEDA's token carries ${TOKEN_EXCHANGE_AUDIENCE}, so Entra answers AADSTS700212`,
-            fix: `set identities[service=${identity.service}].federatedCredential.audiences to ["${TOKEN_EXCHANGE_AUDIENCE}"] in infra/identities.json`,
-          },
-    ),
-  ];
+export interface RenderedFeatureOverlay {
+  objects: KubernetesObject[];
+  /** The env files' values: the Bicep outputs the overlay was rendered from. */
+  outputs: Record<string, string>;
+  envFiles: string[];
+  /** Some env file was an example (fake values). */
+  example: boolean;
+}
+
+/** Checks, for every identity in infra/identities.json, each link that workload identity needs. */
+export function checkWiring(input: WiringInput): WiringLink[] {
+  const features = input.features ?? [];
+  const { identities } = identitiesWith(
+    input.identities,
+    features.map((feature) => feature.name),
+  );
+  return identities.flatMap((identity) => {
+    const feature = features.find((candidate) => candidate.name === identity.feature);
+    return feature ? feature.checkIdentity(input, identity) : checkIdentity(input, identity);
+  });
 }
 
 function checkIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[] {
@@ -206,6 +155,7 @@ function checkIdentity(input: WiringInput, identity: ServiceIdentity): WiringLin
       `no container of Deployment ${identity.service} sets ${WEBHOOK_VARIABLES.join(', ')} itself`,
       webhookVariablesFailure(identity, template),
     ),
+    link('uses', usesStatement(identity), usesFailure(objects, identity, template)),
     link(
       'federated-subject',
       `federated credential ${fic.name} trusts the subject ${subject}`,
@@ -229,7 +179,7 @@ function checkIdentity(input: WiringInput, identity: ServiceIdentity): WiringLin
   ];
 }
 
-interface Failure {
+export interface Failure {
   problem: string;
   fix: string;
 }
@@ -400,5 +350,27 @@ function webhookVariablesFailure(
   return {
     problem: `set by hand (${set.join(', ')}); the webhook keeps a container's own value, so the ServiceAccount's annotations no longer decide`,
     fix: `remove them from k8s/base/${identity.service}/deployment.yaml or the overlay patch that adds them`,
+  };
+}
+
+function usesStatement(identity: ServiceIdentity): string {
+  const variables = Object.keys(identity.uses ?? {});
+  return variables.length === 0
+    ? `infra/identities.json declares no names Deployment ${identity.service} uses`
+    : `Deployment ${identity.service} sets the names its uses declares: ${variables.join(', ')}`;
+}
+
+function usesFailure(
+  objects: readonly KubernetesObject[],
+  identity: ServiceIdentity,
+  template: PodTemplate | undefined,
+): Failure | undefined {
+  if (Object.keys(identity.uses ?? {}).length === 0) return undefined;
+  if (!template) return { problem: 'no Deployment to check', fix: 'fix the Deployment first' };
+  const mismatches = usesMismatches(objects, identity, template);
+  if (mismatches.length === 0) return undefined;
+  return {
+    problem: mismatches.join('; '),
+    fix: `set each to the name infra/identities.json declares, in k8s/base/${identity.service}/deployment.yaml (for a service made by pnpm new:service, run pnpm new:service --sync: it writes k8s/base/${identity.service}/uses.env)`,
   };
 }
