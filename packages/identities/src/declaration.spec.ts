@@ -21,15 +21,15 @@ const committed = JSON.parse(
 describe('parseIdentities', () => {
   it('accepts the committed identities file', () => {
     const file = parseIdentities(committed);
-    expect(file.identities.map((i) => i.service)).toEqual(['frontend', 'backend', 'keda']);
-    expect(file.identities.map((i) => i.feature)).toEqual([undefined, undefined, 'keda']);
+    const workloads = file.identities.filter((identity) => identity.feature === undefined);
+    expect(workloads.map((i) => i.service)).toEqual(['frontend', 'backend']);
   });
 
-  it('names an unknown feature', () => {
+  it('names a feature that is not a name', () => {
     const broken = structuredClone(committed);
-    broken.identities[2]!.feature = 'autoscaling';
+    broken.identities[0]!.feature = 'Auto Scaling';
     expect(() => parseIdentities(broken)).toThrow(
-      /^infra\/identities\.json: identities\[2\]\.feature: /,
+      /^infra\/identities\.json: identities\[0\]\.feature: /,
     );
   });
 
@@ -87,14 +87,17 @@ describe('deploy identities', () => {
 });
 
 describe('identitiesWith', () => {
-  const file = parseIdentities(committed);
+  // The backend as if it belonged to an optional feature; whatever else has a feature is off.
+  const json = structuredClone(committed);
+  json.identities[1]!.feature = 'night-batch';
+  const file = parseIdentities(json);
   const services = (features?: Parameters<typeof identitiesWith>[1]) =>
     identitiesWith(file, features).identities.map((i) => i.service);
 
   it('leaves out the identities of features that are off, by default all of them', () => {
-    expect(services()).toEqual(['frontend', 'backend']);
-    expect(services([])).toEqual(['frontend', 'backend']);
-    expect(services(['keda'])).toEqual(['frontend', 'backend', 'keda']);
+    expect(services()).toEqual(['frontend']);
+    expect(services([])).toEqual(['frontend']);
+    expect(services(['night-batch'])).toEqual(['frontend', 'backend']);
     expect(identitiesWith(file).namespace).toBe(file.namespace);
   });
 });

@@ -28,12 +28,15 @@ const scopeSchema = z.discriminatedUnion('resource', [
 ]);
 
 /**
- * Optional parts of the deployment an identity can belong to. Such an identity exists only where
- * its feature is on: `keda` is KEDA's, created by infra/main.bicep with enableKedaAutoscaling
- * (ENABLE_KEDA_AUTOSCALING=true) and checked against k8s/overlays/aks-keda.
+ * The optional part of the deployment an identity belongs to. Such an identity exists only where
+ * its feature is on: infra/main.bicep's `features` name each with its parameter (an unknown one
+ * fails the deployment), and the wiring check has a module per feature, which checks it against
+ * the feature's overlay.
  */
-export const IDENTITY_FEATURES = ['keda'] as const;
-export type IdentityFeature = (typeof IDENTITY_FEATURES)[number];
+const identityFeature = z.string().regex(/^[a-z][a-z0-9-]*$/, {
+  message: 'must be lowercase letters, digits and -',
+});
+export type IdentityFeature = z.infer<typeof identityFeature>;
 
 const resourceName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
   message: 'must be lowercase letters, digits and -',
@@ -99,11 +102,10 @@ const usedResourceSchema = z.discriminatedUnion('resource', [
 const identitySchema = z.object({
   service: kubernetesName,
   managedIdentityName: z.string().min(3).max(128),
-  feature: z
-    .enum(IDENTITY_FEATURES)
+  feature: identityFeature
     .optional()
     .describe(
-      'Only where this optional feature is on: keda = ENABLE_KEDA_AUTOSCALING=true (KEDA add-on, k8s/overlays/aks-keda)',
+      'The optional feature the identity belongs to: it exists only where that feature is on (a parameter of infra/main.bicep, an overlay of k8s/)',
     ),
   serviceAccount: z.object({ namespace: kubernetesName, name: kubernetesName }),
   federatedCredential: z.object({

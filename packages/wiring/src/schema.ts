@@ -14,8 +14,8 @@ type ModelClass = new (data: unknown) => Model;
 
 /**
  * Validates each object against the Kubernetes OpenAPI schema of its apiVersion and kind, with
- * the validators that the `kubernetes-models` package generates from that schema (and
- * `@kubernetes-models/keda`, from KEDA's CRDs, for KEDA's kinds). Like the schema,
+ * the validators that the `kubernetes-models` package generates from that schema (and, for the
+ * custom resources of CRD_MODELS, the package generated from their CRDs). Like the schema,
  * this checks types, enums and required fields; unknown fields pass here and are refused only by
  * the API server's strict field validation.
  */
@@ -45,6 +45,11 @@ export async function validateObject(object: KubernetesObject): Promise<string[]
   }
 }
 
+/** Custom resources validated against their CRDs' schemas, by the package generated from them. */
+const CRD_MODELS: readonly { apiVersion: RegExp; library: string }[] = [
+  { apiVersion: /^([a-z0-9-]+\.)?keda\.sh\//, library: '@kubernetes-models/keda' }, // [keda]
+];
+
 const models = new Map<string, ModelClass | undefined>();
 
 /** `apps/v1` + `Deployment` -> kubernetes-models/apps/v1/Deployment; core `v1` -> kubernetes-models/v1/... */
@@ -52,10 +57,9 @@ async function modelFor(object: KubernetesObject): Promise<ModelClass | undefine
   if (!/^[a-z0-9.-]+(\/[a-z0-9]+)?$/.test(object.apiVersion) || !/^[A-Za-z]+$/.test(object.kind)) {
     return undefined;
   }
-  // KEDA's custom resources (ScaledObject, TriggerAuthentication, ...) from its CRDs' schemas.
-  const library = /^([a-z0-9-]+\.)?keda\.sh\//.test(object.apiVersion)
-    ? '@kubernetes-models/keda'
-    : 'kubernetes-models';
+  const library =
+    CRD_MODELS.find((crd) => crd.apiVersion.test(object.apiVersion))?.library ??
+    'kubernetes-models';
   const specifier = `${library}/${object.apiVersion}/${object.kind}`;
   if (!models.has(specifier)) {
     let model: ModelClass | undefined;
