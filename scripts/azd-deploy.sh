@@ -2,8 +2,8 @@
 # azd predeploy hook (azure.yaml): `azd up` / `azd deploy` build the images, render
 # k8s/overlays/aks from the provision's outputs and apply it, exactly as scripts/deploy-app.sh
 # does for people without azd. azd exports AZURE_RESOURCE_GROUP to hooks, and every value of the
-# environment: `azd env set ENABLE_KEDA_AUTOSCALING true` provisions KEDA and deploys
-# k8s/overlays/aks-keda instead.
+# environment.
+# `azd env set ENABLE_KEDA_AUTOSCALING true` deploys k8s/overlays/aks-keda instead (docs/keda.md). # [keda]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 

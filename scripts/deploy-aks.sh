@@ -13,8 +13,8 @@
 #   AZURE_ENV_NAME             default doc-intake: names the cluster, seeds the unique names
 #   ENABLE_CONTAINER_INSIGHTS  true adds Container Insights (the workspace is always there: it holds
 #                              Application Insights)
-#   ENABLE_KEDA_AUTOSCALING    true adds the KEDA add-on and id-keda, and deploys k8s/overlays/aks-keda
-#                              (the backend scaled on queue depth) instead of k8s/overlays/aks
+#   ENABLE_KEDA_AUTOSCALING    true adds the KEDA add-on and id-keda, and deploys       # [keda]
+#                              k8s/overlays/aks-keda instead of k8s/overlays/aks         # [keda]
 #   WRITE_SECRETS              true rotates both Key Vault keys (default: only when missing)
 #   AKS_DEPLOYER_IP_RANGE      the API server's authorized range for you (default: your public IP,
 #                              detected, as /32); AKS_AUTHORIZED_IP_RANGES adds comma-separated CIDRs

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Deploys the two services onto the cluster of an existing deployment of infra/main.bicep:
 # builds and pushes the images, writes the overlay's env file from the deployment's outputs,
-# applies k8s/overlays/aks (k8s/overlays/aks-keda with ENABLE_KEDA_AUTOSCALING=true), waits until
-# Entra ID accepts each federated credential, then restarts the pods so they start with working
-# identities. Safe to run again.
+# applies k8s/overlays/aks, waits until Entra ID accepts each federated credential, then restarts
+# the pods so they start with working identities. Safe to run again.
+# With ENABLE_KEDA_AUTOSCALING=true it applies k8s/overlays/aks-keda instead (docs/keda.md). # [keda]
 #
 #   AZURE_RESOURCE_GROUP=<group> scripts/deploy-app.sh
 #
@@ -15,8 +15,8 @@
 #                         then push) | none (reuse images already tagged IMAGE_TAG)
 #   FIC_WAIT_SECONDS      how long to wait for federated credentials to propagate (default 300)
 #   RETRY_SECONDS         pause between two checks while waiting (default 10)
-#   ENABLE_KEDA_AUTOSCALING  true: the backend scales on queue depth with KEDA (the deployment must
-#                         have been provisioned with it: KEDA add-on + id-keda)
+#   ENABLE_KEDA_AUTOSCALING  true: the backend scales on queue depth with KEDA; the deployment # [keda]
+#                         must have been provisioned with it (docs/keda.md)               # [keda]
 #   INGRESS_HOST          host name of the site (default <namespace>-<suffix>.<region>.cloudapp.azure.com,
 #                         a DNS label on the ingress load balancer); the Key Vault certificate is for it
 #   INGRESS_CERTIFICATE   existing certificate name in the vault (default: the deployment's
@@ -154,14 +154,16 @@ if [ -z "$(az role assignment list --scope "$secret_scope" --role 4633458b-17de-
 fi
 
 overlay=aks
+# [keda] begin
 keda_client=''
 if [ "${ENABLE_KEDA_AUTOSCALING:-false}" = true ]; then
   overlay=aks-keda
   keda_client=$(deployment_output "$group" "$deployment" kedaClientId)
 fi
+# [keda] end
 
 say "Writing the env file(s) of k8s/overlays/$overlay from the outputs (never by hand)"
-# ENABLE_KEDA_AUTOSCALING reaches it too: then it also writes k8s/overlays/aks-keda/keda.env.
+# ENABLE_KEDA_AUTOSCALING reaches it too: then it also writes k8s/overlays/aks-keda/keda.env. # [keda]
 run "$repo_root/scripts/write-aks-env.sh" "$group" "$deployment"
 
 say "Signing in to $cluster with Entra ID (local accounts are disabled)"
@@ -186,6 +188,7 @@ fi
 say "Applying k8s/overlays/$overlay"
 run kubectl apply -k "$repo_root/k8s/overlays/$overlay"
 
+# [keda] begin
 # KEDA's operator authenticates as id-keda (the TriggerAuthentication names its client id). The
 # AKS add-on owns its ServiceAccount, so k8s/ does not render it; Microsoft's guide annotates it
 # with the client id and restarts the operator so the webhook injects the workload identity
@@ -201,6 +204,7 @@ if [ -n "$keda_client" ]; then
     keda_restart=true
   fi
 fi
+# [keda] end
 
 # The exchange a pod makes, made here with a token of the pod's own service account: until Entra
 # ID has propagated a new federated credential it answers AADSTS700213 (or AADSTS70021), and pods
@@ -230,7 +234,7 @@ exchange_works() {
 say 'Waiting for the federated credentials to be accepted by Entra ID'
 deadline=$((SECONDS + ${FIC_WAIT_SECONDS:-300}))
 accounts=("$namespace frontend $frontend_client" "$namespace backend $backend_client")
-[ -z "$keda_client" ] || accounts+=("kube-system keda-operator $keda_client")
+[ -z "$keda_client" ] || accounts+=("kube-system keda-operator $keda_client") # [keda]
 for entry in "${accounts[@]}"; do
   read -r account_namespace account client_id <<<"$entry"
   until exchange_works "$account_namespace" "$account" "$client_id"; do
@@ -245,10 +249,12 @@ run kubectl rollout restart deployment --namespace "$namespace"
 for deployment_object in $(kubectl get deployments --namespace "$namespace" --output name); do
   run kubectl rollout status "$deployment_object" --namespace "$namespace" --timeout 5m
 done
+# [keda] begin
 if [ "$keda_restart" = true ]; then
   run kubectl rollout restart deployment keda-operator --namespace kube-system
   run kubectl rollout status deployment keda-operator --namespace kube-system --timeout 5m
 fi
+# [keda] end
 
 say 'Done'
 run kubectl get ingress,pods --namespace "$namespace"

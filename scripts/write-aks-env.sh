@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Writes k8s/overlays/aks/azure.env from the outputs of the Bicep deployment, so that no client
-# id, tenant id, endpoint or name is ever typed into the manifests by hand. With
-# ENABLE_KEDA_AUTOSCALING=true it also writes k8s/overlays/aks-keda/keda.env (kedaClientId), which
-# that overlay adds to azure.env.
+# id, tenant id, endpoint or name is ever typed into the manifests by hand.
+# With ENABLE_KEDA_AUTOSCALING=true it also writes k8s/overlays/aks-keda/keda.env. # [keda]
 #
 #   scripts/write-aks-env.sh <resource-group> [deployment-name]    (deployment default: main)
 #
@@ -15,8 +14,8 @@
 #   backendApiScope        api://$BACKEND_API_AUDIENCE/.default
 #   ingressHost            $INGRESS_HOST, the host name of the Ingress certificate
 #   ingressCertificateUri  $INGRESS_CERTIFICATE_URI, that certificate in Key Vault
-# A missing or empty value is an error that names it. AZURE_ENV_FILE and KEDA_ENV_FILE override
-# where the files are written.
+# A missing or empty value is an error that names it. AZURE_ENV_FILE overrides where the file is
+# written (KEDA_ENV_FILE, keda.env's). # [keda]
 set -euo pipefail
 
 resource_group=${1:?usage: scripts/write-aks-env.sh <resource-group> [deployment-name]}
@@ -71,6 +70,7 @@ JS
 
 write_env "$root/k8s/overlays/aks/azure.env.example" "${AZURE_ENV_FILE:-$root/k8s/overlays/aks/azure.env}"
 
+# [keda] begin
 if [ "${ENABLE_KEDA_AUTOSCALING:-false}" = true ]; then
   # kedaClientId is empty when the deployment was provisioned without the option (no id-keda).
   write_env "$root/k8s/overlays/aks-keda/keda.env.example" "${KEDA_ENV_FILE:-$root/k8s/overlays/aks-keda/keda.env}" ||
@@ -79,3 +79,4 @@ if [ "${ENABLE_KEDA_AUTOSCALING:-false}" = true ]; then
       exit 1
     }
 fi
+# [keda] end
