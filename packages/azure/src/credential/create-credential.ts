@@ -1,5 +1,6 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/core-auth';
+import type { CredentialDecorator } from './credential-decorator.js';
 import { SingleFlightCredential } from './single-flight-credential.js';
 
 /**
@@ -11,6 +12,7 @@ import { SingleFlightCredential } from './single-flight-credential.js';
  * network round trip fewer at start-up, and required for an authority the public cloud does not
  * know (the local cloud, or sovereign clouds behind a private authority host).
  */
-export function createCredential(): TokenCredential {
-  return new SingleFlightCredential(new DefaultAzureCredential({ disableInstanceDiscovery: true }));
+export function createCredential(decorator?: CredentialDecorator): TokenCredential {
+  const sdkCredential = new DefaultAzureCredential({ disableInstanceDiscovery: true });
+  return new SingleFlightCredential(decorator ? decorator.decorate(sdkCredential) : sdkCredential);
 }

@@ -1,6 +1,4 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import type { IdentityToken } from '@wi/contracts';
-import { jwtClaims } from '../identity/jwt-claims.js';
 import { recordTokenAcquisition } from '../telemetry/token-metrics.js';
 
 /** Refresh this long before expiry, as the Azure SDK's own token cycler does. */
@@ -16,32 +14,6 @@ interface CacheEntry {
   failure?: { error: unknown; retryAt: number; delayMs: number };
 }
 
-/** What the identity report shows about one audience: never the token itself. */
-export type TokenRecord = IdentityToken;
-
-/** ChainedTokenCredential's internal method that also says which credential succeeded. */
-interface ChainInternals {
-  getTokenInternal?: (
-    scopes: string | string[],
-    options?: GetTokenOptions,
-  ) => Promise<{ token: AccessToken; successfulCredential: TokenCredential }>;
-}
-
-const REPORTED_CLAIMS = [
-  'aud',
-  'iss',
-  'tid',
-  'oid',
-  'appid',
-  'azp',
-  'sub',
-  'idtyp',
-  'xms_mirid',
-  'iat',
-  'nbf',
-  'exp',
-];
-
 /**
  * Wraps the process's one DefaultAzureCredential so that every SDK client shares one token per
  * audience: concurrent callers wait on the same exchange, and a cached token is reused until it
@@ -52,7 +24,6 @@ const REPORTED_CLAIMS = [
  */
 export class SingleFlightCredential implements TokenCredential {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly records = new Map<string, TokenRecord>();
 
   constructor(
     private readonly inner: TokenCredential,
@@ -92,21 +63,13 @@ export class SingleFlightCredential implements TokenCredential {
     try {
       // The caller's abort signal must not cancel an exchange other callers are waiting on.
       const { abortSignal: _ownSignal, ...shared } = options ?? {};
-      const record = this.recordFor(scopes);
-      record.exchanges += 1;
       const started = performance.now();
       try {
-        const { token, credential } = await this.acquire(scopes, shared);
+        const token = await this.inner.getToken(scopes, shared);
+        if (!token) throw new Error(`The credential returned no token for ${String(scopes)}`);
         recordTokenAcquisition(scopes, (performance.now() - started) / 1000);
         entry.token = token;
         entry.failure = undefined;
-        Object.assign(record, {
-          credential,
-          acquiredAt: new Date(this.now()).toISOString(),
-          expiresOn: new Date(token.expiresOnTimestamp).toISOString(),
-          claims: publicClaims(token.token),
-          lastError: undefined,
-        });
         return token;
       } catch (error) {
         recordTokenAcquisition(scopes, (performance.now() - started) / 1000, error);
@@ -114,45 +77,11 @@ export class SingleFlightCredential implements TokenCredential {
           ? Math.min(entry.failure.delayMs * 2, MAX_RETRY_DELAY_MS)
           : FIRST_RETRY_DELAY_MS;
         entry.failure = { error, retryAt: this.now() + delayMs, delayMs };
-        record.lastError = {
-          at: new Date(this.now()).toISOString(),
-          message: error instanceof Error ? error.message : String(error),
-        };
         throw error;
       }
     } finally {
       entry.pending = undefined;
     }
-  }
-
-  /** Per audience: which credential got the last token, its public claims, the last error. */
-  tokenRecords(): TokenRecord[] {
-    return [...this.records.values()].map((record) => ({ ...record }));
-  }
-
-  private recordFor(scopes: string | string[]): TokenRecord {
-    const scope = (Array.isArray(scopes) ? scopes : [scopes]).join(' ');
-    let record = this.records.get(scope);
-    if (!record) this.records.set(scope, (record = { scope, exchanges: 0 }));
-    return record;
-  }
-
-  /**
-   * DefaultAzureCredential only logs which credential in its chain succeeded; its internal
-   * getTokenInternal returns it. Used when present, for the identity report only.
-   */
-  private async acquire(
-    scopes: string | string[],
-    options: GetTokenOptions,
-  ): Promise<{ token: AccessToken; credential: string }> {
-    const chain = this.inner as TokenCredential & ChainInternals;
-    if (typeof chain.getTokenInternal === 'function') {
-      const { token, successfulCredential } = await chain.getTokenInternal(scopes, options);
-      return { token, credential: successfulCredential.constructor.name };
-    }
-    const token = await this.inner.getToken(scopes, options);
-    if (!token) throw new Error(`The credential returned no token for ${String(scopes)}`);
-    return { token, credential: this.inner.constructor.name };
   }
 
   private isDueForRefresh(token: AccessToken): boolean {
@@ -170,15 +99,4 @@ function cacheKey(scopes: string | string[], options?: GetTokenOptions): string 
     options?.claims ?? '',
     options?.enableCae ?? false,
   ]);
-}
-
-function publicClaims(jwt: string): Record<string, unknown> | undefined {
-  try {
-    const payload = jwtClaims(jwt);
-    return Object.fromEntries(
-      REPORTED_CLAIMS.filter((c) => c in payload).map((c) => [c, payload[c]]),
-    );
-  } catch {
-    return undefined;
-  }
 }

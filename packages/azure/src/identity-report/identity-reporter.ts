@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import type { TokenCredential } from '@azure/core-auth';
 import { Inject, Injectable } from '@nestjs/common';
 import type { IdentityProbe, IdentityReport } from '@wi/contracts';
-import { SingleFlightCredential } from '../credential/single-flight-credential.js';
-import { AZURE_CREDENTIAL } from '../tokens.js';
+import type { ProbeDefinition } from '../health/permission-probes.js';
+import { DeclaredDenials } from './declared-denials.js';
 import { diagnose, isAuthorizationDenial } from './diagnose.js';
+import { IDENTITY_REPORT_OPTIONS, type IdentityReportOptions } from './identity-report.options.js';
 import { jwtClaims } from './jwt-claims.js';
-import type { ProbeDefinition } from './probes.js';
+import { TokenRecorder } from './token-recorder.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
 /**
@@ -24,45 +24,53 @@ interface CachedReport {
 
 /**
  * Builds GET /identity: what the webhook injected, the claims of the projected token, the tokens
- * the credential obtained per audience, and a live probe of each permission, including at least
- * one the service must NOT have (a 403 there is the proof of least privilege).
+ * the credential obtained per audience, and a live probe of each permission, including those the
+ * service must NOT have (a 403 there is the proof of least privilege): the service's own list,
+ * then one read of every declared name its roles do not reach (DeclaredDenials).
  */
 @Injectable()
 export class IdentityReporter {
-  private readonly cache = new Map<string, CachedReport>();
+  private cached?: CachedReport;
   /** For tests: the clock the cache reads. */
   now: () => number = () => Date.now();
 
-  constructor(@Inject(AZURE_CREDENTIAL) private readonly credential: TokenCredential) {}
+  constructor(
+    private readonly tokens: TokenRecorder,
+    private readonly denials: DeclaredDenials,
+    @Inject(IDENTITY_REPORT_OPTIONS) private readonly options: IdentityReportOptions,
+  ) {}
 
   /**
-   * The report for `service` (built at most once at a time, reused for REPORT_CACHE_MS).
-   * `definitions` is only called when a new report is built.
+   * The report (built at most once at a time, reused for REPORT_CACHE_MS). `definitions`, the
+   * service's own probes, is only called when a new report is built.
    */
-  report(service: string, definitions: () => ProbeDefinition[]): Promise<IdentityReport> {
-    const cached = this.cache.get(service);
+  report(definitions: () => ProbeDefinition[]): Promise<IdentityReport> {
+    const cached = this.cached;
     if (
       cached &&
       (cached.finishedAt === undefined || this.now() - cached.finishedAt < REPORT_CACHE_MS)
     )
       return cached.report;
-    const entry: CachedReport = { report: this.build(service, definitions()) };
-    this.cache.set(service, entry);
+    const entry: CachedReport = {
+      report: this.build([...definitions(), ...this.denials.probes()]),
+    };
+    this.cached = entry;
     entry.report.then(
       () => (entry.finishedAt = this.now()),
-      () => this.cache.delete(service),
+      () => {
+        if (this.cached === entry) this.cached = undefined;
+      },
     );
     return entry.report;
   }
 
-  private async build(service: string, definitions: ProbeDefinition[]): Promise<IdentityReport> {
+  private async build(definitions: ProbeDefinition[]): Promise<IdentityReport> {
     const probeResults = await Promise.all(definitions.map((definition) => runProbe(definition)));
     return {
-      service,
+      service: this.options.service,
       generatedAt: new Date().toISOString(),
       workloadIdentity: await workloadIdentity(process.env),
-      tokens:
-        this.credential instanceof SingleFlightCredential ? this.credential.tokenRecords() : [],
+      tokens: this.tokens.records(),
       probes: probeResults,
     };
   }
