@@ -74,12 +74,14 @@ ARG SERVICE
 # The services are the declaration's (infra/identities.json), listed by its CLI in the build.
 RUN grep -qxF "$SERVICE" /repo/services.txt \
  || { echo "Build with --build-arg SERVICE=<one of: $(tr '\n' ' ' < /repo/services.txt)> (got '$SERVICE')." >&2; exit 1; }
+# The Identity report reads the declaration from its working directory: /app/infra/identities.json.
 RUN --mount=type=cache,id=wi-pnpm-store,target=/pnpm/store,sharing=locked \
     --mount=type=cache,id=wi-pnpm-cache,target=/pnpm/cache,sharing=locked \
     --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
     pnpm --filter "@wi/$SERVICE" deploy --prod --legacy --prefer-offline --reporter=append-only /out \
- && sh docker/prune-deploy.sh /out
+ && sh docker/prune-deploy.sh /out \
+ && mkdir /out/infra && cp infra/identities.json /out/infra/identities.json
 
 # ---- the local cloud, for docker compose: a development tool, never deployed ----
 FROM build AS deploy-local-cloud
