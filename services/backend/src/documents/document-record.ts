@@ -1,11 +1,11 @@
 import type { DocumentView } from '@wi/contracts';
+import type { Signed } from '../signing/record-signer.js';
+
+/** What the worker measures and records, before it is signed. */
+export type UnsignedDocumentRecord = Omit<DocumentView, 'signatureValid' | 'signatureKeyVersion'>;
 
 /** What the worker writes to Cosmos: the view's fields plus the HMAC over them. */
-export type UnsignedDocumentRecord = Omit<DocumentView, 'signatureValid'>;
-
-export interface DocumentRecord extends UnsignedDocumentRecord {
-  signature: string;
-}
+export type DocumentRecord = Signed<UnsignedDocumentRecord>;
 
 /** Cosmos adds system properties (_rid, _etag, _ts, ...); the API returns only the view. */
 export function toView(record: DocumentRecord, signatureValid?: boolean): DocumentView {

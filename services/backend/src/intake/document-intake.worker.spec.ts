@@ -1,6 +1,7 @@
-import { Readable } from 'node:stream';
+import { ErrorResponse } from '@azure/cosmos';
 import { RestError } from '@azure/storage-blob';
-import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { AuthenticationError } from '@azure/identity';
+import { ServiceBusError, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../config/backend-config.js';
 import type { DocumentRecord } from '../documents/document-record.js';
@@ -8,6 +9,7 @@ import type { DocumentsRepository } from '../documents/documents.repository.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import type { SigningKeyService } from '../signing/signing-key.service.js';
 import { DocumentIntakeWorker } from './document-intake.worker.js';
+import { UploadedBlobMissing, type UploadedBlobReader } from './uploaded-blob.reader.js';
 
 const id = '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
 const config = {
@@ -32,12 +34,18 @@ const valid = {
   uploadedAt: '2026-11-25T10:00:00.000Z',
 };
 
+/** Cosmos DB's answer as its SDK throws it: an ErrorResponse whose code is the HTTP status. */
+function cosmosError(status: number, message = `HTTP ${status}`): ErrorResponse {
+  return Object.assign(new ErrorResponse(message), { code: status });
+}
+
 /** Blob, Cosmos and the receiver as the worker sees them, recording what it did to each. */
 function harness(
   options: {
     blob?: string | Error;
     upsert?: Error;
     upsertFailures?: number;
+    upsertFailure?: Error;
     complete?: Error;
     retryBudgetMs?: number;
     existing?: DocumentRecord[];
@@ -47,25 +55,19 @@ function harness(
   const settled: { action: string; reason?: string }[] = [];
   const upserted: DocumentRecord[] = [];
   const blobs = {
-    getContainerClient: (container: string) => ({
-      getBlobClient: (name: string) => ({
-        download: async () => {
-          expect(`${container}/${name}`).toBe(`uploads/${id}`);
-          if (options.blob instanceof Error) throw options.blob;
-          return {
-            readableStreamBody: Readable.from([Buffer.from(options.blob ?? 'hello\nworld')]),
-          };
-        },
-      }),
-    }),
-  };
+    read: async (name: string) => {
+      expect(name).toBe(id);
+      if (options.blob instanceof Error) throw options.blob;
+      return [Buffer.from(options.blob ?? 'hello\nworld')];
+    },
+  } as unknown as UploadedBlobReader;
   const stored = new Map<string, DocumentRecord>(
     (options.existing ?? []).map((record) => [record.id, record]),
   );
   const documents = {
     create: async (record: DocumentRecord) => {
       if (options.upsert) throw options.upsert;
-      if (failuresLeft-- > 0) throw Object.assign(new Error('Service Unavailable'), { code: 503 });
+      if (failuresLeft-- > 0) throw options.upsertFailure ?? cosmosError(503);
       if (stored.has(record.id)) return 'exists';
       stored.set(record.id, record);
       upserted.push(record);
@@ -87,7 +89,7 @@ function harness(
       void settled.push({ action: 'deadLetter', reason: o?.deadLetterReason }),
   };
   const signer = new RecordSigner(keys);
-  const worker = new DocumentIntakeWorker({} as never, blobs as never, documents, signer, {
+  const worker = new DocumentIntakeWorker({} as never, blobs, documents, signer, {
     ...config,
     workerRetryBudgetMs: options.retryBudgetMs ?? 0,
   });
@@ -127,7 +129,7 @@ describe('DocumentIntakeWorker.process', () => {
   );
 
   it('dead-letters a message whose blob does not exist: retrying cannot help', async () => {
-    const h = harness({ blob: new RestError('gone', { statusCode: 404, code: 'BlobNotFound' }) });
+    const h = harness({ blob: new UploadedBlobMissing(`uploads/${id} does not exist`) });
     await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('dead-lettered');
     expect(h.settled).toEqual([{ action: 'deadLetter', reason: 'BlobNotFound' }]);
   });
@@ -141,7 +143,7 @@ describe('DocumentIntakeWorker.process', () => {
     );
     expect(blobDown.settled).toEqual([{ action: 'abandon' }]);
 
-    const cosmosDown = harness({ upsert: Object.assign(new Error('throttled'), { code: 429 }) });
+    const cosmosDown = harness({ upsert: cosmosError(429, 'throttled') });
     await expect(cosmosDown.worker.process(cosmosDown.receiver, message(valid))).resolves.toBe(
       'abandoned',
     );
@@ -157,11 +159,65 @@ describe('DocumentIntakeWorker.process', () => {
 
   it('does not retry a refused role: the message is abandoned at once and the failure is visible', async () => {
     const h = harness({
-      upsert: Object.assign(new Error('Forbidden'), { code: 403 }),
+      upsert: cosmosError(403, 'Forbidden'),
       retryBudgetMs: 10_000,
     });
     const started = Date.now();
     await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('abandoned');
+    expect(Date.now() - started).toBeLessThan(200);
+  });
+
+  it.each([
+    ['Cosmos DB throttling (ErrorResponse 429)', cosmosError(429)],
+    [
+      'a request that never reached the service (RestError without a status)',
+      new RestError('connect ECONNREFUSED', { code: 'REQUEST_SEND_ERROR' }),
+    ],
+    [
+      'a busy Service Bus namespace (ServiceBusError ServiceBusy)',
+      new ServiceBusError('busy', 'ServiceBusy'),
+    ],
+    [
+      'an overloaded token endpoint (AuthenticationError 503)',
+      new AuthenticationError(503, {
+        error: 'temporarily_unavailable',
+        error_description: 'try later',
+      }),
+    ],
+    [
+      'a 503 whose message happens to name an AADSTS code',
+      new RestError('AADSTS50058 was mentioned', { statusCode: 503 }),
+    ],
+  ])('retries %s in place: classified on the typed error', async (_case, failure) => {
+    const h = harness({ upsertFailures: 1, upsertFailure: failure, retryBudgetMs: 10_000 });
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('completed');
+    expect(h.upserted).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      "Entra's refusal (AuthenticationError 400, AADSTS700213)",
+      new AuthenticationError(400, {
+        error: 'invalid_client',
+        error_description: 'AADSTS700213: No matching federated identity record found',
+      }),
+    ],
+    [
+      'a refused role on Blob Storage (RestError 403)',
+      new RestError('This request is not authorized', {
+        statusCode: 403,
+        code: 'AuthorizationPermissionMismatch',
+      }),
+    ],
+    [
+      'an unknown error whose message looks transient',
+      Object.assign(new Error('Service Unavailable, try again'), { code: 503 }),
+    ],
+  ])('does not retry %s: abandoned at once', async (_case, failure) => {
+    const h = harness({ upsertFailures: 1, upsertFailure: failure, retryBudgetMs: 10_000 });
+    const started = Date.now();
+    await expect(h.worker.process(h.receiver, message(valid))).resolves.toBe('abandoned');
+    expect(h.settled).toEqual([{ action: 'abandon' }]);
     expect(Date.now() - started).toBeLessThan(200);
   });
 

@@ -4,7 +4,6 @@ import {
   type ServiceBusReceivedMessage,
   type ServiceBusReceiver,
 } from '@azure/service-bus';
-import { BlobServiceClient, RestError } from '@azure/storage-blob';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -14,16 +13,17 @@ import {
 } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { describeAzureError, withMessageTraceContext } from '@wi/azure';
+import { classifyFailure } from '../common/errors/classify-failure.js';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend-config.js';
-import type { DocumentRecord } from '../documents/document-record.js';
+import type { DocumentRecord, UnsignedDocumentRecord } from '../documents/document-record.js';
 import { DocumentsRepository } from '../documents/documents.repository.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import { DocumentMetadataCalculator } from './document-metadata.calculator.js';
 import { countLockRenewals, intakeMetrics, recordOutcome } from './intake-metrics.js';
+import type { IntakeOutcome } from './intake-outcome.js';
 import { parseDocumentMessage } from './parse-document-message.js';
+import { UploadedBlobMissing, UploadedBlobReader } from './uploaded-blob.reader.js';
 import type { DocumentUploadedMessage } from '@wi/contracts';
-
-export type IntakeOutcome = 'completed' | 'dead-lettered' | 'abandoned';
 
 /** A message whose id is already recorded for another document: never overwritten. */
 export class RecordConflict extends Error {
@@ -53,7 +53,7 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
 
   constructor(
     private readonly serviceBus: ServiceBusClient,
-    private readonly blobs: BlobServiceClient,
+    private readonly blobs: UploadedBlobReader,
     private readonly documents: DocumentsRepository,
     private readonly signer: RecordSigner,
     @Inject(BACKEND_CONFIG) private readonly config: BackendConfig,
@@ -157,10 +157,10 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
         log('dead-lettered', { reason: 'RecordExists' });
         return 'dead-lettered';
       }
-      if (error instanceof RestError && error.statusCode === 404 && error.code === 'BlobNotFound') {
+      if (error instanceof UploadedBlobMissing) {
         await receiver.deadLetterMessage(message, {
           deadLetterReason: 'BlobNotFound',
-          deadLetterErrorDescription: `uploads/${document.blobName} does not exist`,
+          deadLetterErrorDescription: error.message,
         });
         log('dead-lettered', { reason: 'BlobNotFound' });
         return 'dead-lettered';
@@ -187,7 +187,7 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
    */
   private async store(document: DocumentUploadedMessage): Promise<void> {
     const metadata = await this.measure(document.blobName, document.contentType);
-    const record = await this.signer.sign({
+    const record: DocumentRecord = await this.signer.sign<UnsignedDocumentRecord>({
       id: document.documentId,
       fileName: document.fileName,
       contentType: document.contentType,
@@ -232,13 +232,8 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async measure(blobName: string, contentType: string) {
-    const blob = this.blobs
-      .getContainerClient(this.config.uploadsContainer)
-      .getBlobClient(blobName);
-    const download = await blob.download();
     const calculator = new DocumentMetadataCalculator(contentType);
-    for await (const chunk of download.readableStreamBody as AsyncIterable<Buffer>)
-      calculator.update(chunk);
+    for await (const chunk of await this.blobs.read(blobName)) calculator.update(chunk);
     return calculator.finish();
   }
 
@@ -253,12 +248,11 @@ export class DocumentIntakeWorker implements OnApplicationBootstrap, BeforeAppli
   }
 }
 
-/** Worth retrying in place: not a missing blob, not a conflicting record, and not an identity the resource refuses. */
+/**
+ * Worth retrying in place: what the SDKs' typed errors call transient (throttling, timeouts, a
+ * dependency out of reach). A missing blob, a conflicting record, a refused role, an expired
+ * assertion and anything that is no Azure error at all are not: retrying cannot change them.
+ */
 function isTransient(error: unknown): boolean {
-  if (error instanceof RecordConflict) return false;
-  const fields = error as { statusCode?: unknown; code?: unknown };
-  if (fields.statusCode === 404 || fields.statusCode === 401 || fields.statusCode === 403)
-    return false;
-  if (fields.code === 401 || fields.code === 403 || fields.code === 404) return false;
-  return !/AADSTS\d+/.test(String((error as Error)?.message ?? ''));
+  return classifyFailure(error)?.transient ?? false;
 }

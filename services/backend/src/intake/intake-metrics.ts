@@ -1,6 +1,6 @@
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { metrics } from '@opentelemetry/api';
-import type { IntakeOutcome } from './document-intake.worker.js';
+import type { IntakeOutcome } from './intake-outcome.js';
 
 const meter = metrics.getMeter('@wi/backend');
 

@@ -45,7 +45,7 @@ describe('RecordSigner', () => {
   it('detects a tampered record', async () => {
     const signer = new RecordSigner(new SigningKeyService(new FakeVault() as never, config));
     const record = await signer.sign(base);
-    await expect(signer.verify({ ...record, size: 4 })).resolves.toBe(false);
+    await expect(signer.verify({ ...record, size: 4 } as typeof record)).resolves.toBe(false);
     await expect(signer.verify({ ...record, signature: 'x' })).resolves.toBe(false);
   });
 

@@ -1,20 +1,30 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { DocumentRecord, UnsignedDocumentRecord } from '../documents/document-record.js';
 import { SigningKeyService } from './signing-key.service.js';
 
-/** HMAC-SHA256 over a canonical JSON of the record (sorted keys), with the key version stored beside it. */
+/** What signing adds to a record: the Key Vault secret version of the key, and the HMAC. */
+export interface SignatureFields {
+  signatureKeyVersion: string;
+  signature: string;
+}
+
+export type Signed<T extends object> = T & SignatureFields;
+
+/**
+ * HMAC-SHA256 over a canonical JSON of the record (sorted keys), with the key version stored
+ * beside it. Knows nothing of what a record holds, so signing depends on no feature that uses it.
+ */
 @Injectable()
 export class RecordSigner {
   constructor(private readonly keys: SigningKeyService) {}
 
-  async sign(record: Omit<UnsignedDocumentRecord, 'signatureKeyVersion'>): Promise<DocumentRecord> {
+  async sign<T extends object>(record: T): Promise<Signed<T>> {
     const { version, value: key } = await this.keys.current();
-    const unsigned: UnsignedDocumentRecord = { ...record, signatureKeyVersion: version };
+    const unsigned = { ...record, signatureKeyVersion: version };
     return { ...unsigned, signature: hmac(key, unsigned) };
   }
 
-  async verify(record: DocumentRecord): Promise<boolean> {
+  async verify(record: SignatureFields): Promise<boolean> {
     const { signature, ...unsigned } = record;
     const key = await this.keys.forVersion(record.signatureKeyVersion);
     const expected = Buffer.from(hmac(key, unsigned));
@@ -23,7 +33,7 @@ export class RecordSigner {
   }
 }
 
-function hmac(key: Buffer, record: UnsignedDocumentRecord): string {
+function hmac(key: Buffer, record: object): string {
   return createHmac('sha256', key).update(canonicalJson(record)).digest('base64url');
 }
 
