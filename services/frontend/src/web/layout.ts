@@ -5,6 +5,12 @@ export type Page = 'documents' | 'identity';
 /** The product's name: the home page's title, and the suffix of every other page's. */
 export const APP_NAME = 'Document intake';
 
+/** The navigation, in order: [page, path, label]. */
+const NAVIGATION: ReadonlyArray<readonly [Page, string, string]> = [
+  ['documents', '/', 'Documents'],
+  ['identity', '/identity', 'Identity'], // the showcase (docs/forking.md)
+];
+
 /** The frame every page shares: one stylesheet, one script, the navigation. */
 export function layout(page: Page, title: string, intro: SafeHtml, main: SafeHtml): string {
   const link = (target: Page, href: string, label: string) =>
@@ -21,7 +27,7 @@ export function layout(page: Page, title: string, intro: SafeHtml, main: SafeHtm
       </head>
       <body>
         <nav aria-label="Pages">
-          ${link('documents', '/', 'Documents')} ${link('identity', '/identity', 'Identity')}
+          ${NAVIGATION.map(([target, href, label]) => html`${link(target, href, label)} `)}
         </nav>
         <header>
           <h1>${title}</h1>
