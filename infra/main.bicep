@@ -84,56 +84,49 @@ param deployerPrincipalType string = 'User'
 @description('Container Insights (the AKS monitoring add-on, with Entra ID ingestion) into the Log Analytics workspace: on by default, as the benchmark asks (LT-1); its ingestion is most of the workspace\'s cost.')
 param enableContainerInsights bool = true
 
-@description('Installs the AKS KEDA add-on and creates id-keda (the identity of identities.json with feature "keda"), which KEDA reads the documents queue\'s length with, so that k8s/overlays/aks-keda can scale the backend on queue depth.')
-param enableKedaAutoscaling bool = false
+@description('KEDA scaling the backend on queue depth: the AKS add-on and id-keda (docs/keda.md).') // [keda]
+param enableKedaAutoscaling bool = false // [keda]
 
-@description('Writes the Key Vault secrets. Every write is a new version, i.e. a rotation; the deploy scripts pass false once the secrets exist.')
+@description('Writes the Key Vault secrets (those not in existingSecrets). Every write is a new version, i.e. a rotation; the deploy scripts pass false once every declared secret exists.')
 param writeSecrets bool = true
 
-// The two application keys. ARM evaluates newGuid() when the deployment runs, and Bicep allows it
-// only as a parameter default: each value is 244 random bits (two version-4 GUIDs) that never
-// appear in the repository or the compiled template, and as @secure() parameters never in the
-// deployment history. A key derived from guid()/uniqueString() would be computable by anyone who
-// knows the resource group id, so it would be no secret.
-@description('Value of the frontend-session-key secret (signs session and CSRF cookies). Leave unset: generated.')
-@secure()
-param frontendSessionKey string = replace('${newGuid()}${newGuid()}', '-', '')
+@description('Declared secrets that already exist in the vault: left as they are, so that declaring a new secret creates it without rotating the others. The deploy scripts pass the names they find.')
+param existingSecrets string[] = []
 
-@description('Value of the backend-signing-key secret (HMAC of document records). Leave unset: generated.')
+// The seed of every Key Vault secret's value (key-vault.bicep derives one value per declared
+// secret from it and the secret's name). ARM evaluates newGuid() when the deployment runs, and
+// Bicep allows it only as a parameter default: the seed is 244 random bits (two version-4 GUIDs)
+// that never appear in the repository or the compiled template, and as a @secure() parameter never
+// in the deployment history. A value derived from guid()/uniqueString() of known inputs alone
+// would be computable by anyone who knows the resource group id, so it would be no secret.
+@description('Seed of the Key Vault secrets\' values. Leave unset: generated at each deployment that writes secrets.')
 @secure()
-param backendSigningKey string = replace('${newGuid()}${newGuid()}', '-', '')
+param secretSeed string = '${newGuid()}${newGuid()}'
 
-// The single source of identities, service accounts, federated credentials and roles. Typed, so a
-// malformed file fails `bicep build`.
+// The single source of services, resources, identities, service accounts, federated credentials
+// and roles. Typed, so a malformed file fails `bicep build`.
 var identitiesConfig identitiesFile = loadJsonContent('identities.json')
 
-// An identity with a "feature" exists only where that feature is on: id-keda (feature "keda") is
-// federated with KEDA's own ServiceAccount, kube-system/keda-operator of the AKS add-on, and holds
-// Azure Service Bus Data Owner on the documents queue. That is the narrowest built-in role that
-// works: KEDA's azure-servicebus scaler reads the queue's active message count with the Service
-// Bus administration client (GetQueueRuntimeProperties, pkg/scalers/azure_servicebus_scaler.go in
-// https://github.com/kedacore/keda), an entity management read that needs the Manage right
-// ("Service Bus Shared Access Policy needs to be of type Manage",
-// https://keda.sh/docs/latest/scalers/azure-service-bus/). Of the built-in data roles only Data
-// Owner (Microsoft.ServiceBus/*) carries it; Data Sender and Data Receiver hold send/receive
-// only (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/integration).
-// Microsoft's KEDA add-on guide assigns the same role
-// (https://learn.microsoft.com/azure/aks/keda-workload-identity), there on the whole namespace.
+// An identity with a "feature" exists only where that feature is on (its parameter below). A
+// feature this map does not name fails the deployment instead of leaving the identity out.
 var features = {
   always: true // an identity without a feature
-  keda: enableKedaAutoscaling
+  keda: enableKedaAutoscaling // [keda]
 }
 var workloadIdentityList = filter(
   identitiesConfig.identities,
   identity => features[identity.?feature ?? 'always']
 )
 
-// Names the services expect (their defaults in services/*/README.md, and packages/local-azure's
-// LOCAL_RESOURCES for the local cloud).
-var uploadsContainerName = 'uploads'
-var documentsQueueName = 'documents'
-var cosmosDatabaseName = 'intake'
-var cosmosContainerName = 'documents'
+// The resources every module below creates: exactly those the declaration lists.
+var declared = identitiesConfig.resources
+
+// The name each environment variable of a service's `uses` carries, for the overlay's outputs.
+var usedNames = reduce(
+  flatten(map(identitiesConfig.identities, identity => items(identity.?uses ?? {}))),
+  {},
+  (names, used) => union(names, { '${used.key}': used.value })
+)
 
 // Globally unique names get a suffix that is stable per resource group and environment, so a
 // second deployment updates rather than duplicates. Names are decided here, once, and handed to the
@@ -216,7 +209,7 @@ module aks 'modules/aks.bicep' = {
     containerInsightsRuleName: names.containerInsightsRule
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
-    enableKeda: enableKedaAutoscaling
+    enableKeda: enableKedaAutoscaling // [keda]
   }
   dependsOn: [registry, monitoring, network]
 }
@@ -243,10 +236,9 @@ module keyVault 'modules/key-vault.bicep' = {
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
     softDeleteRetentionDays: keyVaultRetentionDays
-    secretValues: {
-      'frontend-session-key': frontendSessionKey
-      'backend-signing-key': backendSigningKey
-    }
+    secretNames: declared.keyVault.secrets
+    secretSeed: secretSeed
+    existingSecrets: existingSecrets
   }
 }
 
@@ -256,7 +248,7 @@ module storage 'modules/storage.bicep' = {
     name: names.storage
     location: location
     tags: tags
-    uploadsContainerName: uploadsContainerName
+    containerNames: declared.storage.containers
     isolated: networkIsolation
     logAnalyticsWorkspaceId: workspaceId
     deleteRetentionDays: blobDeleteRetentionDays
@@ -270,8 +262,7 @@ module serviceBus 'modules/service-bus.bicep' = {
     name: names.serviceBus
     location: location
     tags: tags
-    queueName: documentsQueueName
-    maxDeliveryCount: 5
+    queues: declared.serviceBus.queues
     isolated: networkIsolation
     logAnalyticsWorkspaceId: workspaceId
   }
@@ -284,9 +275,7 @@ module cosmos 'modules/cosmos.bicep' = {
     name: names.cosmos
     location: location
     tags: tags
-    databaseName: cosmosDatabaseName
-    containerName: cosmosContainerName
-    partitionKeyPath: '/id'
+    databases: declared.cosmos.databases
     isolated: networkIsolation
     logAnalyticsWorkspaceId: workspaceId
   }
@@ -402,10 +391,15 @@ output frontendClientId string = filter(created, identity => identity.service ==
 @description('Client id of id-backend: the azure.workload.identity/client-id annotation of the backend service account.')
 output backendClientId string = filter(created, identity => identity.service == 'backend')[0].clientId
 
-@description('Client id of id-keda (empty unless enableKedaAutoscaling): the identityId of the TriggerAuthentication KEDA reads the documents queue\'s length with; goes to k8s/overlays/aks-keda/keda.env.')
+// [keda] begin
+@description('Client id of id-keda (empty unless enableKedaAutoscaling): the TriggerAuthentication\'s identityId; goes to k8s/overlays/aks-keda/keda.env.')
 output kedaClientId string = enableKedaAutoscaling
   ? filter(created, identity => identity.service == 'keda')[0].clientId
   : ''
+// [keda] end
+
+@description('Client id of each workload identity this deployment created, by service (keda only with enableKedaAutoscaling): what scripts/deploy-app.sh and scripts/write-aks-env.sh iterate.')
+output workloadClientIds { *: string } = toObject(created, identity => identity.service, identity => identity.clientId)
 
 @description('Entra tenant of the identities.')
 output tenantId string = tenant().tenantId
@@ -428,17 +422,17 @@ output acrLoginServer string = registry.outputs.loginServer
 @description('The cluster\'s OIDC issuer URL, as every federated credential names it.')
 output oidcIssuerUrl string = aks.outputs.oidcIssuerUrl
 
-@description('UPLOADS_CONTAINER.')
-output uploadsContainer string = storage.outputs.uploadsContainerName
+@description('UPLOADS_CONTAINER: the container the declaration\'s services name under that variable.')
+output uploadsContainer string = usedNames.UPLOADS_CONTAINER.container
 
 @description('DOCUMENTS_QUEUE.')
-output documentsQueue string = serviceBus.outputs.queueName
+output documentsQueue string = usedNames.DOCUMENTS_QUEUE.queue
 
 @description('COSMOS_DATABASE.')
-output cosmosDatabase string = cosmos.outputs.databaseName
+output cosmosDatabase string = usedNames.COSMOS_DATABASE.database
 
 @description('COSMOS_CONTAINER.')
-output cosmosContainer string = cosmos.outputs.containerName
+output cosmosContainer string = usedNames.COSMOS_CONTAINER.container
 
 @description('Kubernetes namespace of both services.')
 output namespace string = identitiesConfig.namespace

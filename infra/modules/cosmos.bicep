@@ -1,7 +1,9 @@
 // Cosmos DB for NoSQL, serverless, with key auth disabled: the data plane accepts only Entra
 // tokens, authorized by Cosmos DB's own SQL role assignments (workload-role-assignments.bicep).
+// Every database and container the declaration lists (identities.json resources.cosmos.databases)
+// is created here.
 
-import { resourceTags } from 'types.bicep'
+import { declaredCosmosDatabase, resourceTags } from 'types.bicep'
 
 @description('Account name: globally unique, 3-44 lowercase letters, digits and hyphens.')
 @minLength(3)
@@ -20,14 +22,18 @@ param isolated bool
 @description('Log Analytics workspace of the diagnostic setting.')
 param logAnalyticsWorkspaceId string
 
-@description('Database the backend writes records to.')
-param databaseName string
+@description('The declared databases, each with its containers and their partition keys.')
+param databases declaredCosmosDatabase[]
 
-@description('Container of document records.')
-param containerName string
-
-@description('Partition key path; the backend partitions by document id.')
-param partitionKeyPath string
+// Every container of every database, with the position of its database (its parent below).
+var containerList = flatten(map(
+  range(0, length(databases)),
+  i => map(databases[i].containers, container => {
+    databaseIndex: i
+    name: container.name
+    partitionKeyPath: container.partitionKeyPath
+  })
+))
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
   name: name
@@ -69,32 +75,35 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
   }
 }
 
-resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2026-03-15' = {
-  parent: account
-  name: databaseName
-  properties: {
-    // Serverless: no throughput to provision.
-    resource: {
-      id: databaseName
-    }
-  }
-}
-
-resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2026-03-15' = {
-  parent: database
-  name: containerName
-  properties: {
-    resource: {
-      id: containerName
-      partitionKey: {
-        paths: [partitionKeyPath]
-        kind: 'Hash'
-        version: 2
+resource sqlDatabases 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2026-03-15' = [
+  for database in databases: {
+    parent: account
+    name: database.name
+    properties: {
+      // Serverless: no throughput to provision.
+      resource: {
+        id: database.name
       }
     }
   }
-}
+]
 
+resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2026-03-15' = [
+  for container in containerList: {
+    parent: sqlDatabases[container.databaseIndex]
+    name: container.name
+    properties: {
+      resource: {
+        id: container.name
+        partitionKey: {
+          paths: [container.partitionKeyPath]
+          kind: 'Hash'
+          version: 2
+        }
+      }
+    }
+  }
+]
 
 // Data-plane and control-plane requests (with the Entra principal of each), in resource-specific tables.
 #disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
@@ -112,8 +121,8 @@ output id string = account.id
 @description('Document endpoint (https://<name>.documents.azure.com:443/): AZURE_COSMOS_ENDPOINT.')
 output endpoint string = account.properties.documentEndpoint
 
-@description('Database name, once created.')
-output databaseName string = database.name
+@description('The database names, once created (in the declared order).')
+output databaseNames string[] = [for (database, i) in databases: sqlDatabases[i].name]
 
-@description('Container name, once created.')
-output containerName string = container.name
+@description('database/container of every container, once created.')
+output containerPaths string[] = [for (container, i) in containerList: '${databases[container.databaseIndex].name}/${sqlContainers[i].name}']

@@ -1,6 +1,7 @@
-// Key Vault with Azure RBAC (no access policies), soft delete and purge protection, holding the
-// two application keys. Each service may read only its own secret: the role assignments are scoped
-// to the secret, not to the vault (see workload-role-assignments.bicep).
+// Key Vault with Azure RBAC (no access policies), soft delete and purge protection, holding every
+// secret the declaration lists (identities.json resources.keyVault.secrets). Each service may read
+// only its own secret: the role assignments are scoped to the secret, not to the vault (see
+// workload-role-assignments.bicep).
 
 import { resourceTags } from 'types.bicep'
 
@@ -15,11 +16,15 @@ param location string
 @description('Tags for every resource.')
 param tags resourceTags
 
-@description('Secret name → value. Values come from secure parameters generated at deployment time; they never appear in the repository, the compiled template or the deployment history.')
+@description('The declared secrets: each is created with a value derived from secretSeed.')
+param secretNames string[]
+
+@description('Random seed of the secrets\' values, generated at deployment time (main.bicep). Never in the repository, the compiled template or the deployment history.')
 @secure()
-param secretValues {
-  *: string
-}
+param secretSeed string
+
+@description('Secrets that already exist: left as they are, since every write is a new version, i.e. a rotation. A secret declared later is then created alone.')
+param existingSecrets string[]
 
 @description('Public network access off (networkIsolation): reachable only through its private endpoint.')
 param isolated bool
@@ -39,7 +44,7 @@ param deployerPrincipalId string
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param deployerPrincipalType string
 
-@description('False leaves existing secrets untouched: every write is a new secret version, i.e. a key rotation.')
+@description('False writes no secret; true writes every declared secret not in existingSecrets (a new value for one that exists is a key rotation).')
 param writeSecrets bool
 
 resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
@@ -73,12 +78,19 @@ resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   }
 }
 
+// Each secret's value: two guid() hashes of the seed and the secret's name, dashes removed (64 hex
+// digits). The seed is 244 random bits (main.bicep), so every value is as unpredictable as the
+// seed, and the values are independent: knowing one (a service may read its own) tells nothing of
+// another or of the seed, as guid() is a hash of its arguments (a name-based, SHA-1 UUID), which
+// cannot be run backwards. Only the 122 bits of each UUID that are not version bits vary.
+// Bicep allows newGuid() only as a parameter default, so one seed parameter serves any number of
+// declared secrets, and no secret is a parameter of its own.
 resource secrets 'Microsoft.KeyVault/vaults/secrets@2026-05-15' = [
-  for secret in items(secretValues): if (writeSecrets) {
+  for secretName in secretNames: if (writeSecrets && !contains(existingSecrets, secretName)) {
     parent: vault
-    name: secret.key
+    name: secretName
     properties: {
-      value: secret.value
+      value: '${replace(guid(secretSeed, secretName, '1'), '-', '')}${replace(guid(secretSeed, secretName, '2'), '-', '')}'
       contentType: 'text/plain; generated at deployment (HMAC key)'
       attributes: {
         enabled: true
@@ -86,7 +98,6 @@ resource secrets 'Microsoft.KeyVault/vaults/secrets@2026-05-15' = [
     }
   }
 ]
-
 
 // AuditEvent (every data-plane request: who read which secret) and policy evaluations, to the workspace.
 #disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
@@ -104,7 +115,7 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 // that certificate's secret only: the add-on reads a certificate's private key as the secret of
 // the same name. That grant is the script's, not this template's, because a role assignment
 // cannot be scoped to a secret that does not exist yet, and certificates are created through the
-// data plane only. Certificates Officer manages certificates, not the app's two secrets' values.
+// data plane only. Certificates Officer manages certificates, not the app's secrets' values.
 var roles = {
   keyVaultCertificatesOfficer: 'a4417e6f-fecd-4de8-b567-7b0420556985'
 }

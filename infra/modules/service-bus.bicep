@@ -1,7 +1,9 @@
-// Service Bus namespace with Entra ID only (no SAS keys) and the `documents` queue: peek-lock,
-// redelivery up to maxDeliveryCount, then the dead-letter queue, which also receives expired messages.
+// Service Bus namespace with Entra ID only (no SAS keys) and every queue the declaration lists
+// (identities.json resources.serviceBus.queues): peek-lock with the declared lock duration,
+// redelivery up to the declared maxDeliveryCount, then the dead-letter queue, which also receives
+// expired messages.
 
-import { resourceTags } from 'types.bicep'
+import { declaredQueue, resourceTags } from 'types.bicep'
 
 @description('Namespace name: globally unique, 6-50 characters.')
 @minLength(6)
@@ -20,13 +22,8 @@ param isolated bool
 @description('Log Analytics workspace of the diagnostic setting.')
 param logAnalyticsWorkspaceId string
 
-@description('The queue the frontend sends document.uploaded to and the backend receives from.')
-param queueName string
-
-@description('Deliveries before a message is dead-lettered; the local emulator uses the same number.')
-@minValue(5)
-@maxValue(10)
-param maxDeliveryCount int
+@description('The declared queues with their settings (resources.serviceBus.queues).')
+param queues declaredQueue[]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: name
@@ -52,22 +49,25 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   }
 }
 
-resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
-  parent: namespace
-  name: queueName
-  properties: {
-    // The backend renews the lock while it works on a message; one minute per lock.
-    lockDuration: 'PT1M'
-    maxDeliveryCount: maxDeliveryCount
-    deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: 'P14D'
-    maxSizeInMegabytes: 1024
-    requiresSession: false
-    requiresDuplicateDetection: false
-    enablePartitioning: false
+resource queueResources 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = [
+  for queue in queues: {
+    parent: namespace
+    name: queue.name
+    properties: {
+      // ISO 8601, as Service Bus writes it back: whole minutes as PTnM, anything else in seconds.
+      lockDuration: queue.lockDurationSeconds % 60 == 0
+        ? 'PT${queue.lockDurationSeconds / 60}M'
+        : 'PT${queue.lockDurationSeconds}S'
+      maxDeliveryCount: queue.maxDeliveryCount
+      deadLetteringOnMessageExpiration: true
+      defaultMessageTimeToLive: 'P14D'
+      maxSizeInMegabytes: 1024
+      requiresSession: false
+      requiresDuplicateDetection: false
+      enablePartitioning: false
+    }
   }
-}
-
+]
 
 // Operational logs (entity management), and on Premium runtime audit and network filtering logs.
 #disable-next-line use-recent-api-versions // the newest version; the only GA one (2016-09-01) predates category groups
@@ -88,5 +88,5 @@ output id string = namespace.id
 @description('Fully qualified namespace (<name>.servicebus.windows.net): AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE.')
 output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '://')[1], ':')[0]
 
-@description('Queue name, once created.')
-output queueName string = queue.name
+@description('The queue names, once created (in the declared order).')
+output queueNames string[] = [for (queue, i) in queues: queueResources[i].name]

@@ -1,5 +1,5 @@
-// Blob Storage for uploaded documents: Entra ID only (no account keys, no SAS), no anonymous
-// blobs, one private container.
+// Blob Storage: Entra ID only (no account keys, no SAS), no anonymous blobs, and one private
+// container per name the declaration lists (identities.json resources.storage.containers).
 
 import { resourceTags } from 'types.bicep'
 
@@ -25,8 +25,8 @@ param logAnalyticsWorkspaceId string
 @maxValue(365)
 param deleteRetentionDays int
 
-@description('The container the frontend writes uploads to and the backend reads them from.')
-param uploadsContainerName string
+@description('The declared containers (resources.storage.containers), each created private.')
+param containerNames string[]
 
 resource account 'Microsoft.Storage/storageAccounts@2026-06-01' = {
   name: name
@@ -75,13 +75,15 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01'
   }
 }
 
-resource uploads 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {
-  parent: blobService
-  name: uploadsContainerName
-  properties: {
-    publicAccess: 'None'
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = [
+  for containerName in containerNames: {
+    parent: blobService
+    name: containerName
+    properties: {
+      publicAccess: 'None'
+    }
   }
-}
+]
 
 
 // StorageRead, StorageWrite and StorageDelete of the blob service: who touched which upload.
@@ -101,5 +103,5 @@ output id string = account.id
 @description('Blob endpoint (https://<name>.blob.core.windows.net/): AZURE_STORAGE_BLOB_ENDPOINT.')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 
-@description('Container name, once created.')
-output uploadsContainerName string = uploads.name
+@description('The container names, once created (in the declared order).')
+output containerNames string[] = [for (containerName, i) in containerNames: containers[i].name]

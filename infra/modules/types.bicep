@@ -65,8 +65,8 @@ type federatedCredential = {
 type serviceIdentity = {
   service: string
   managedIdentityName: string
-  @description('Optional: the identity exists only where this feature is on (keda: enableKedaAutoscaling).')
-  feature: 'keda'?
+  @description('Optional: the identity exists only where this feature is on (main.bicep\'s features).')
+  feature: string?
   serviceAccount: {
     namespace: string
     name: string
@@ -115,21 +115,31 @@ type declaredResources = {
     containers: string[]
   }
   serviceBus: {
-    queues: {
-      name: string
-      maxDeliveryCount: int
-      lockDurationSeconds: int
-    }[]
+    queues: declaredQueue[]
   }
   cosmos: {
-    databases: {
-      name: string
-      containers: {
-        name: string
-        partitionKeyPath: string
-      }[]
-    }[]
+    databases: declaredCosmosDatabase[]
   }
+}
+
+@export()
+@description('A queue and the settings it is created with (service-bus.bicep).')
+type declaredQueue = {
+  name: string
+  @description('Deliveries before a message is dead-lettered.')
+  maxDeliveryCount: int
+  @description('Peek-lock duration; a receiver renews the lock while it works on a message.')
+  lockDurationSeconds: int
+}
+
+@export()
+@description('A Cosmos DB database and its containers (cosmos.bicep).')
+type declaredCosmosDatabase = {
+  name: string
+  containers: {
+    name: string
+    partitionKeyPath: string
+  }[]
 }
 
 @export()

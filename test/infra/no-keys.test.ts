@@ -147,39 +147,66 @@ describe.skipIf(skipBicepTests)('no keys: local auth off, no key or secret in th
     ).toEqual([expect.stringMatching(/^output applicationInsightsConnectionString is 'Endpoint/)]);
   });
 
-  it('writes the Key Vault secrets with values generated at deployment time, never literals', () => {
+  it('writes every declared Key Vault secret with a value derived from a seed generated at deployment time', () => {
     const secrets = created(infra.deployment, 'Microsoft.KeyVault/vaults/secrets');
-    expect(secrets.map((s) => s.name.split('/')[1]).sort()).toEqual([
-      'backend-signing-key',
-      'frontend-session-key',
-    ]);
-    for (const secret of secrets) {
-      // Two newGuid() stand-ins with their dashes removed: generated, 244 random bits in Azure.
-      expect(secret.properties.value, secret.name).toMatch(/^newGuid#\d+newGuid#\d+$/);
-    }
+    const declared = infra.identities.resources.keyVault.secrets;
+    expect(secrets.map((s) => s.name.split('/')[1]).sort()).toEqual([...declared].sort());
+    const values = secrets.map((secret) => String(secret.properties.value));
+    for (const value of values) expect(value).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(values).size).toBe(values.length); // one value per secret, never shared
+    // The values come from newGuid(): another deployment (other GUIDs) gets other values.
+    let other = 0;
+    const again = dryRun(infra.compiled.main, everythingOn, {
+      target: { ...testTarget(), newGuid: () => `otherGuid#${++other}` },
+    });
+    const againValues = created(again, 'Microsoft.KeyVault/vaults/secrets').map((s) =>
+      String(s.properties.value),
+    );
+    expect(againValues.filter((value) => values.includes(value))).toEqual([]);
+    // One secure parameter, generated: no secret value is a parameter of its own, per name.
     const parameters = infra.compiled.main.parameters as Record<string, ArmObject>;
-    for (const name of ['frontendSessionKey', 'backendSigningKey']) {
-      expect(parameters[name]).toMatchObject({
-        type: 'securestring',
-        defaultValue: "[replace(format('{0}{1}', newGuid(), newGuid()), '-', '')]",
-      });
-    }
+    const secure = Object.keys(parameters).filter((name) =>
+      /^secure/i.test(String(parameters[name]!.type)),
+    );
+    expect(secure).toEqual(['secretSeed']);
+    expect(parameters.secretSeed).toMatchObject({
+      type: 'securestring',
+      defaultValue: "[format('{0}{1}', newGuid(), newGuid())]",
+    });
     const keyVaultModule = JSON.parse(
       infra.compiled.texts.get('modules/key-vault.json')!,
     ) as ArmObject;
-    expect((keyVaultModule.parameters as Record<string, ArmObject>).secretValues!.type).toBe(
-      'secureObject',
+    expect((keyVaultModule.parameters as Record<string, ArmObject>).secretSeed!.type).toBe(
+      'securestring',
     );
   });
 
   it('leaves existing secrets alone when writeSecrets is false, and still scopes their roles to them', async () => {
-    const { deployment } = await infraUnderTest({ ...everythingOn, writeSecrets: false });
+    const { deployment, identities } = await infraUnderTest({
+      ...everythingOn,
+      writeSecrets: false,
+    });
     expect(created(deployment, 'Microsoft.KeyVault/vaults/secrets')).toEqual([]);
     const vault = single(deployment, types.keyVault).id;
     const scopes = created(deployment, types.roleAssignment)
       .map((r) => r.scope)
       .filter((scope) => scope?.startsWith(`${vault}/secrets/`));
-    expect(scopes).toHaveLength(2);
+    const declaredScopes = identities.identities.flatMap((identity) =>
+      identity.roleAssignments.filter((role) => role.scope.resource === 'keyVault'),
+    );
+    expect(scopes).toHaveLength(declaredScopes.length);
+    expect(declaredScopes.length).toBeGreaterThan(0);
+  });
+
+  it('creates only the declared secrets that do not exist yet (existingSecrets), rotating none', async () => {
+    const [kept, ...rest] = infra.identities.resources.keyVault.secrets;
+    expect(kept, 'the declaration names no secret').toBeDefined();
+    const { deployment } = await infraUnderTest({ ...everythingOn, existingSecrets: [kept!] });
+    expect(
+      created(deployment, 'Microsoft.KeyVault/vaults/secrets')
+        .map((s) => s.name.split('/')[1])
+        .sort(),
+    ).toEqual([...rest].sort());
   });
 
   it('keeps secret values out of every output', () => {

@@ -277,6 +277,8 @@ const structural = new Set([
   'lambdavariables',
   'first',
   'last',
+  'reduce',
+  'toobject',
   // format() embeds a runtime value as `{expression}`, so that a name like
   // 'account/{guid(...)}' still splits into its segments.
   'format',
@@ -511,4 +513,24 @@ const functions: Record<string, ArmFunction> = {
       return keep;
     }),
   flatten: ([array]) => arr(array, 'flatten').flatMap((item) => arr(item, 'flatten')),
+  reduce: ([array, initial, fn]) =>
+    arr(array, 'reduce').reduce<ArmValue>(
+      (accumulated, item, i) => invoke(lambda(fn, 'reduce'), accumulated, item, i),
+      initial ?? null,
+    ),
+  toobject: ([array, keyFn, valueFn]) =>
+    Object.fromEntries(
+      arr(array, 'toObject').map((item) => [
+        str(invoke(lambda(keyFn, 'toObject'), item), 'toObject'),
+        valueFn === undefined ? item : invoke(lambda(valueFn, 'toObject'), item),
+      ]),
+    ),
+  // ARM's integer arithmetic: div and mod truncate toward zero, like C#.
+  div: ([a, b]) => Math.trunc(num(a, 'div') / num(b, 'div')),
+  mod: ([a, b]) => num(a, 'mod') % num(b, 'mod'),
 };
+
+function num(value: ArmValue | undefined, fn: string): number {
+  if (typeof value !== 'number') throw new Error(`ARM expression: ${fn}() wants integers`);
+  return value;
+}
