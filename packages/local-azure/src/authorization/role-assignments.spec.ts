@@ -87,6 +87,7 @@ describe('RoleAssignments from infra/identities.json', () => {
     ['backend', 'applicationInsights', 'Microsoft.Insights/Telemetry/Write', {}, true],
     ['frontend', 'applicationInsights', 'Microsoft.Insights/Metrics/Write', {}, true],
     ['frontend', 'applicationInsights', 'Microsoft.Insights/components/write', {}, false],
+    // [keda] begin
     // KEDA's identity reads queue lengths (Data Owner on the queue) and has nothing else.
     [
       'keda',
@@ -102,6 +103,7 @@ describe('RoleAssignments from infra/identities.json', () => {
       { secret: 'backend-signing-key' },
       false,
     ],
+    // [keda] end
   ] as const)('%s %s %s %j → %s', (service, resource, action, scope, allowed) => {
     expect(rbac.check(claimsOf(service), resource, action, scope).allowed).toBe(allowed);
   });
