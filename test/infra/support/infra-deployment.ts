@@ -3,11 +3,14 @@ import {
   type IdentityFeature,
   identitiesWith,
   loadIdentities,
+  parseIdentities,
 } from '@wi/identities';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArmObject, DeploymentTarget } from './arm-expression.js';
 import { dryRun, type DeploymentResult, type DryRunOptions } from './arm-deployment.js';
-import { compileInfra, infraDir, type CompiledInfra } from './bicep-cli.js';
+import { bicep, compileInfra, infraDir, type CompiledInfra } from './bicep-cli.js';
 
 /** Where the dry runs pretend to deploy. */
 export function testTarget(): DeploymentTarget {
@@ -26,7 +29,7 @@ export function testTarget(): DeploymentTarget {
 export const everythingOn: ArmObject = {
   environmentName: 'test',
   enableContainerInsights: true,
-  enableKedaAutoscaling: true,
+  enableKedaAutoscaling: true, // [keda]
   deployerPrincipalId: 'deployer-object-id',
   writeSecrets: true,
   networkIsolation: true,
@@ -42,7 +45,7 @@ export const defaults: ArmObject = { environmentName: 'test' };
 
 /** The parameter of infra/main.bicep that turns each optional feature of identities.json on. */
 const FEATURE_PARAMETERS: Record<IdentityFeature, string> = {
-  keda: 'enableKedaAutoscaling',
+  keda: 'enableKedaAutoscaling', // [keda]
 };
 
 /** The identities of the file a deployment with these parameters creates. */
@@ -74,4 +77,36 @@ export async function infraUnderTest(
     ...(runtimeProperties ? { runtimeProperties } : {}),
   });
   return { compiled, file, identities: deployedIdentities(file, parameters), deployment };
+}
+
+/**
+ * `bicep build` of a scratch copy of infra/ whose identities.json is `file` (validated by the
+ * loader first), dry-run with `parameters`: what Bicep would create from another declaration.
+ */
+export async function infraWithDeclaration(
+  file: IdentitiesFile,
+  parameters: ArmObject = everythingOn,
+): Promise<{ identities: IdentitiesFile; deployment: DeploymentResult }> {
+  const checked = parseIdentities(file, 'identities.json (scratch copy)');
+  const dir = mkdtempSync(join(tmpdir(), 'wi-infra-declaration-'));
+  try {
+    cpSync(infraDir, dir, { recursive: true });
+    writeFileSync(join(dir, 'identities.json'), JSON.stringify(checked, null, 2));
+    const out = join(dir, 'out');
+    const run = await bicep(['build', 'main.bicep', '--outdir', out], dir);
+    const problems = [
+      ...run.diagnostics.map((d) => `${d.file}:${d.line} ${d.level} ${d.code}: ${d.message}`),
+      ...run.otherOutput,
+    ];
+    if (run.status !== 0 || problems.length > 0) {
+      throw new Error(`bicep build of the scratch copy failed:\n${problems.join('\n')}`);
+    }
+    const template = JSON.parse(readFileSync(join(out, 'main.json'), 'utf8')) as ArmObject;
+    return {
+      identities: deployedIdentities(checked, parameters),
+      deployment: dryRun(template, parameters, { target: testTarget() }),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
