@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AzureModule, ServiceLoggerModule } from '@wi/azure';
 import { AuthModule } from './common/auth/auth.module.js';
+import { AzureUnavailableFilter } from './common/filters/azure-unavailable.filter.js';
 import { BackendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -18,5 +20,8 @@ import { IntakeModule } from './intake/intake.module.js';
     HealthModule,
     IdentityModule,
   ],
+  // Cross-cutting, once for every route: Azure failures become a 503 (the guard and the bearer
+  // challenge filter are AuthModule's).
+  providers: [{ provide: APP_FILTER, useClass: AzureUnavailableFilter }],
 })
 export class AppModule {}

@@ -1,0 +1,64 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  EntraTokenVerifier,
+  InvalidAccessToken,
+  type VerifiedCaller,
+} from '../common/auth/entra-token.verifier.js';
+import { DOCUMENTS_READ } from '../common/decorators/app-role.decorator.js';
+import { DocumentsRepository } from '../documents/documents.repository.js';
+import { SigningKeyService } from '../signing/signing-key.service.js';
+
+/** The variables the webhook and the Deployment give a pod; nothing here is contacted. */
+export const BACKEND_TEST_ENV = {
+  AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+  AZURE_TENANT_ID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  AZURE_FEDERATED_TOKEN_FILE: '/nonexistent/azure-identity-token',
+  AZURE_AUTHORITY_HOST: 'https://login.invalid/',
+  AZURE_KEYVAULT_URL: 'https://kv.vault.invalid/',
+  AZURE_STORAGE_BLOB_ENDPOINT: 'https://st.blob.invalid/',
+  AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: 'sb.servicebus.invalid',
+  AZURE_COSMOS_ENDPOINT: 'https://cosmos.documents.invalid/',
+  API_AUDIENCE: '0b8e2a4c-6d1f-5e3a-9b7c-2d4e6f8a0b1c',
+  WORKER_ENABLED: 'false',
+  LOG_LEVEL: 'silent',
+};
+
+/** Bearer tokens the stand-in verifier accepts, and who each one is. */
+export const TEST_CALLERS: Record<string, VerifiedCaller> = {
+  frontend: { clientId: 'frontend-client-id', roles: [DOCUMENTS_READ] },
+  'no-role': { clientId: 'someone-else', roles: [] },
+};
+
+/**
+ * The real AppModule (every module, guard and filter as main.ts wires them) with its outside
+ * world replaced: a verifier that knows TEST_CALLERS instead of Entra, a signing key instead of
+ * Key Vault, and the given document store instead of Cosmos DB.
+ */
+export async function startBackendForTest(
+  documents: Partial<DocumentsRepository> = {},
+): Promise<{ app: INestApplication; url: string }> {
+  Object.assign(process.env, BACKEND_TEST_ENV);
+  // After the variables: the logger module reads LOG_LEVEL when app.module.ts loads.
+  const { AppModule } = await import('../app.module.js');
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(EntraTokenVerifier)
+    .useValue({
+      verify: async (token: string) => {
+        const caller = TEST_CALLERS[token];
+        if (!caller) throw new InvalidAccessToken('unknown test token');
+        return caller;
+      },
+    })
+    .overrideProvider(SigningKeyService)
+    .useValue({
+      current: async () => ({ version: 'v1', value: Buffer.from('test-key') }),
+      forVersion: async () => Buffer.from('test-key'),
+    })
+    .overrideProvider(DocumentsRepository)
+    .useValue({ list: async () => [], get: async () => undefined, ...documents })
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+}
