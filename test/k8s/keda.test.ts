@@ -7,6 +7,7 @@ import {
   checkRestricted,
   checkWiring,
   readEnvFile,
+  kedaWiring,
   renderKedaOverlay,
   validateObject,
   validateSchemas,
@@ -151,7 +152,7 @@ describe.skipIf(skipKubectlTests)(
         service: 'keda',
         serviceAccount: { namespace: 'kube-system', name: 'keda-operator' },
       });
-      const links = checkWiring({ identities, features: ['keda'], objects, outputs });
+      const links = checkWiring({ identities, features: [kedaWiring], objects, outputs });
       expect(failures(links)).toEqual([]);
       // Nine links each: the two services' as in overlays/aks, and KEDA's own.
       expect(links.filter((link) => link.identity === 'keda')).toHaveLength(9);
@@ -251,7 +252,7 @@ describe.skipIf(skipKubectlTests)(
       mutate(mutated, out, file);
       const links = checkWiring({
         identities: file,
-        features: ['keda'],
+        features: [kedaWiring],
         objects: mutated,
         outputs: out,
       });

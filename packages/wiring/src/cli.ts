@@ -4,17 +4,10 @@ import { parseArgs } from 'node:util';
 import { type IdentitiesFile, loadIdentities } from '@wi/identities';
 import { deployWorkflowProblems } from './deploy-workflow.js';
 import { formatLinks } from './format.js';
-import {
-  KEDA_ENV_EXAMPLE,
-  KEDA_ENV_FILE,
-  KEDA_FEATURE,
-  KEDA_OVERLAY,
-  isKedaOperatorIdentity,
-  renderKedaOverlay,
-} from './keda.js';
+import { kedaWiring } from './keda.js'; // [keda]
 import { assertSupported, findKubectl } from './kubectl.js';
 import { OVERLAYS, type OverlayName, renderOverlay } from './overlays.js';
-import { checkWiring } from './wiring.js';
+import { type WiringFeature, checkWiring } from './wiring.js';
 
 export interface CliOptions {
   /** The repository root (k8s/ and infra/ are found from here). */
@@ -22,19 +15,26 @@ export interface CliOptions {
   write?: (line: string) => void;
 }
 
-const USAGE = `usage: check-wiring [--overlay aks|local|aks-keda]... [--env-file <path>]
+/** The optional features, each with its own overlay and module; one line each. */
+const FEATURES: readonly WiringFeature[] = [
+  kedaWiring, // [keda]
+];
+
+/** Every overlay `pnpm check:wiring` checks by default. */
+export const CHECKED_OVERLAYS: readonly string[] = [
+  ...Object.keys(OVERLAYS),
+  ...FEATURES.map((feature) => feature.overlay),
+];
+
+const USAGE = `usage: check-wiring [--overlay ${CHECKED_OVERLAYS.join('|')}]... [--env-file <path>]
 
 Renders each overlay with kubectl kustomize and checks every identity of infra/identities.json
 against it: namespace, ServiceAccount, client-id annotation = the Bicep output, the Deployment
 that uses it, the pod label, and the federated credential's subject and audience.
-  --overlay   only this overlay (repeatable; default: all). aks-keda also checks KEDA's identity
-              (feature "keda" in infra/identities.json) against its TriggerAuthentication and
-              ScaledObject
+  --overlay   only this overlay (repeatable; default: all). The overlay of an optional feature
+              also checks the identities of that feature ("feature" in infra/identities.json)
   --env-file  the env file for the aks overlay (default: k8s/overlays/aks/azure.env, else the
               committed azure.env.example with fake values)`;
-
-/** Every overlay `pnpm check:wiring` checks by default. */
-export const CHECKED_OVERLAYS = [...Object.keys(OVERLAYS), KEDA_OVERLAY] as const;
 
 /** `pnpm check:wiring`. Returns the exit code: 0 all linked, 1 a broken link, 2 cannot check. */
 export async function runWiringCli(argv: string[], options: CliOptions): Promise<number> {
@@ -58,13 +58,13 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     return 0;
   }
   const requested = args.overlay ?? [...CHECKED_OVERLAYS];
-  const withKeda = requested.includes(KEDA_OVERLAY);
-  const overlays = requested.filter((name) => name !== KEDA_OVERLAY) as OverlayName[];
-  const unknown = overlays.filter((name) => !(name in OVERLAYS));
+  const unknown = requested.filter((name) => !CHECKED_OVERLAYS.includes(name));
   if (unknown.length > 0) {
-    write(`unknown overlay ${unknown.join(', ')}; known: ${Object.keys(OVERLAYS).join(', ')}`);
+    write(`unknown overlay ${unknown.join(', ')}; known: ${CHECKED_OVERLAYS.join(', ')}`);
     return 2;
   }
+  const overlays = requested.filter((name) => name in OVERLAYS) as OverlayName[];
+  const features = FEATURES.filter((feature) => requested.includes(feature.overlay));
 
   const kubectl = findKubectl();
   if (!kubectl) {
@@ -88,7 +88,10 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
     write(formatLinks(links));
     failed += links.filter((link) => !link.ok).length;
   }
-  if (withKeda) failed += checkKedaOverlay(kubectl, options.root, identities, args, write);
+  for (const feature of features) {
+    failed += checkFeatureOverlay(feature, kubectl, options.root, identities, args, write);
+  }
+  failed += unknownFeatures(identities, write);
   failed += checkDeployWorkflow(options.root, identities, write);
   write(
     failed === 0
@@ -99,12 +102,13 @@ export async function runWiringCli(argv: string[], options: CliOptions): Promise
 }
 
 /**
- * overlays/aks-keda: overlays/aks with KEDA, so every identity, the services' and KEDA's (feature
- * "keda", federated with the add-on's kube-system/keda-operator), the latter against the
- * TriggerAuthentication and ScaledObject it renders. Skipped, saying so, without the overlay; an
- * overlay without KEDA's identity in the file is a broken link. Returns the number of broken links.
+ * The overlay of an optional feature: overlays/aks with the feature, so every identity, the
+ * services' and the feature's, the latter checked by the feature's module. Skipped, saying so,
+ * without the overlay; an overlay without an identity of its feature in the file is a broken link.
+ * Returns the number of broken links.
  */
-function checkKedaOverlay(
+function checkFeatureOverlay(
+  feature: WiringFeature,
   kubectl: NonNullable<ReturnType<typeof findKubectl>>,
   root: string,
   identities: IdentitiesFile,
@@ -112,35 +116,48 @@ function checkKedaOverlay(
   write: (line: string) => void,
 ): number {
   const k8sDir = join(root, 'k8s');
-  const overlayDir = join(k8sDir, 'overlays', KEDA_OVERLAY);
-  if (!existsSync(overlayDir)) {
-    write(`k8s/overlays/${KEDA_OVERLAY}: skipped (no such overlay)`);
+  const label = `k8s/overlays/${feature.overlay}`;
+  if (!existsSync(join(k8sDir, 'overlays', feature.overlay))) {
+    write(`${label}: skipped (no such overlay)`);
     return 0;
   }
-  if (!identities.identities.some(isKedaOperatorIdentity)) {
+  if (!identities.identities.some((identity) => identity.feature === feature.name)) {
     write(
-      `k8s/overlays/${KEDA_OVERLAY}\n  ✗ infra/identities.json has an identity with "feature": "${KEDA_FEATURE}"\n      fix:   add KEDA's identity (id-keda, kube-system/keda-operator), or delete the overlay`,
+      `${label}\n  ✗ infra/identities.json has an identity with "feature": "${feature.name}"\n      fix:   add the feature's identity, or delete the overlay`,
     );
     return 1;
   }
   const azure = aksEnvFile(k8sDir, args['env-file']);
-  const kedaExample = !existsSync(join(overlayDir, KEDA_ENV_FILE));
-  const rendered = renderKedaOverlay(kubectl, {
-    k8sDir,
-    ...(azure ? { azureEnvFile: azure.path } : {}),
-    ...(kedaExample ? { kedaEnvFile: join(overlayDir, KEDA_ENV_EXAMPLE) } : {}),
-  });
+  const rendered = feature.render(kubectl, k8sDir, azure?.path);
   const sources = rendered.envFiles.map((file) => relative(root, file)).join(' + ');
-  const fake = azure?.example || kedaExample;
-  write(`k8s/overlays/${KEDA_OVERLAY} with ${sources}${fake ? ' (fake example values)' : ''}`);
+  const fake = azure?.example || rendered.example;
+  write(`${label} with ${sources}${fake ? ' (fake example values)' : ''}`);
   const links = checkWiring({
     identities,
-    features: [KEDA_FEATURE],
+    features: [feature],
     objects: rendered.objects,
     outputs: rendered.outputs,
   });
   write(formatLinks(links));
   return links.filter((link) => !link.ok).length;
+}
+
+/**
+ * An identity whose feature no module here knows would be checked nowhere (and infra/main.bicep
+ * refuses it): a broken link. Returns the number of such identities.
+ */
+function unknownFeatures(identities: IdentitiesFile, write: (line: string) => void): number {
+  const unknown = identities.identities.filter(
+    (identity) =>
+      identity.feature !== undefined &&
+      !FEATURES.some((feature) => feature.name === identity.feature),
+  );
+  for (const identity of unknown) {
+    write(
+      `infra/identities.json\n  ✗ identities[service=${identity.service}] has "feature": "${identity.feature}", which no overlay turns on\n      fix:   drop the "feature", or register the feature's wiring module in packages/wiring/src/cli.ts`,
+    );
+  }
+  return unknown.length;
 }
 
 /**

@@ -5,8 +5,12 @@ import type { IdentityFeature, ServiceIdentity } from '@wi/identities';
 import { readEnvFile } from './env-file.js';
 import { type Kubectl, kustomize } from './kubectl.js';
 import { type KubernetesObject, describe, findObject } from './manifests.js';
-import { GUID, TENANT_ID_OUTPUT, clientIdOutput } from './outputs.js';
+import { GUID, TENANT_ID_OUTPUT, TOKEN_EXCHANGE_AUDIENCE, clientIdOutput } from './outputs.js';
 import { OVERLAYS } from './overlays.js';
+import type { Failure, WiringCheck, WiringFeature, WiringInput, WiringLink } from './wiring.js';
+
+// KEDA, one feature (docs/keda.md): the checks of its identity and overlay, registered with the
+// wiring check in cli.ts as `kedaWiring`.
 
 /**
  * KEDA's operator reads queue lengths with an identity of its own, federated with KEDA's
@@ -26,10 +30,7 @@ export function isKedaOperatorIdentity(identity: ServiceIdentity): boolean {
   return identity.feature === KEDA_FEATURE;
 }
 
-export interface KedaFailure {
-  problem: string;
-  fix: string;
-}
+export type KedaFailure = Failure;
 
 interface PodIdentity {
   provider?: string;
@@ -307,3 +308,94 @@ export function renderKedaOverlay(
     rmSync(copy, { recursive: true, force: true });
   }
 }
+
+/**
+ * The identity KEDA's operator authenticates with (ServiceAccount kube-system/keda-operator of the
+ * AKS add-on, which k8s/ does not render): its federated credential, and the KEDA objects of the
+ * overlay that use it. Checked only where the overlay turns the feature on (aks-keda), which must
+ * then render them.
+ */
+export function checkKedaIdentity(input: WiringInput, identity: ServiceIdentity): WiringLink[] {
+  const { objects, outputs } = input;
+  const { namespace, name } = identity.serviceAccount;
+  const subject = `system:serviceaccount:${namespace}:${name}`;
+  const fic = identity.federatedCredential;
+  const link = (check: WiringCheck, statement: string, failure?: Failure): WiringLink =>
+    failure
+      ? { identity: identity.service, check, ok: false, statement, ...failure }
+      : { identity: identity.service, check, ok: true, statement };
+  return [
+    link(
+      'namespace',
+      `ServiceAccount ${namespace}/${name} is the one the AKS add-on runs KEDA's operator as`,
+      kedaOperatorAccountFailure(identity),
+    ),
+    link(
+      'service-account',
+      `k8s/ does not render ServiceAccount ${namespace}/${name}: the add-on owns it`,
+      kedaServiceAccountFailure(objects, identity),
+    ),
+    link(
+      'client-id',
+      `every TriggerAuthentication with podIdentity azure-workload has identityId = the Bicep output ${clientIdOutput(identity.service)} (client id of ${identity.managedIdentityName})`,
+      kedaClientIdFailure(objects, identity, outputs),
+    ),
+    link(
+      'tenant-id',
+      `their identityTenantId, if set, is the Bicep output ${TENANT_ID_OUTPUT}`,
+      kedaTenantIdFailure(objects, outputs),
+    ),
+    link(
+      'deployment',
+      'each ScaledObject scales a rendered Deployment that sets no replicas',
+      kedaScaleTargetFailure(objects),
+    ),
+    link(
+      'trigger-authentication',
+      'each Azure trigger authenticates through a TriggerAuthentication with podIdentity azure-workload, and no secret or connection string',
+      kedaTriggerAuthenticationFailure(objects),
+    ),
+    link(
+      'autoscaler',
+      'no HorizontalPodAutoscaler is rendered for a workload a ScaledObject scales (KEDA creates its own)',
+      kedaAutoscalerFailure(objects),
+    ),
+    link(
+      'federated-subject',
+      `federated credential ${fic.name} trusts the subject ${subject}`,
+      fic.subject === subject
+        ? undefined
+        : {
+            problem: `infra/identities.json has subject ${fic.subject}; tokens of KEDA's ServiceAccount ${namespace}/${name} carry ${subject}, so Entra answers AADSTS700213`,
+            fix: `set identities[service=${identity.service}].federatedCredential.subject to ${subject} in infra/identities.json`,
+          },
+    ),
+    link(
+      'federated-audience',
+      `federated credential ${fic.name} accepts the audience ${TOKEN_EXCHANGE_AUDIENCE}`,
+      fic.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)
+        ? undefined
+        : {
+            problem: `its audiences are ${fic.audiences.join(', ')}; KEDA's token carries ${TOKEN_EXCHANGE_AUDIENCE}, so Entra answers AADSTS700212`,
+            fix: `set identities[service=${identity.service}].federatedCredential.audiences to ["${TOKEN_EXCHANGE_AUDIENCE}"] in infra/identities.json`,
+          },
+    ),
+  ];
+}
+
+/** KEDA as a feature of the wiring check: overlays/aks-keda and the identity with feature "keda". */
+export const kedaWiring: WiringFeature = {
+  name: KEDA_FEATURE,
+  overlay: KEDA_OVERLAY,
+  checkIdentity: checkKedaIdentity,
+  render(kubectl, k8sDir, azureEnvFile) {
+    const overlayDir = join(k8sDir, 'overlays', KEDA_OVERLAY);
+    const kedaExample = !existsSync(join(overlayDir, KEDA_ENV_FILE));
+    const rendered = renderKedaOverlay(kubectl, {
+      k8sDir,
+      ...(azureEnvFile ? { azureEnvFile } : {}),
+      ...(kedaExample ? { kedaEnvFile: join(overlayDir, KEDA_ENV_EXAMPLE) } : {}),
+    });
+    return { ...rendered, example: kedaExample };
+  },
+};
