@@ -5,10 +5,13 @@
 // webhook would inject. Ctrl-C stops everything.
 //
 // Service N of the declaration listens on 3000 + N (override with <SERVICE>_PORT); a service gets
-// <CALLEE>_URL for each service whose API it calls, and starts after it.
+// <CALLEE>_URL for each service whose API it calls, and starts after it. The local cloud listens on
+// its fixed ports (what .local-azure/env and the docs name), or on free ones with
+// LOCAL_AZURE_FREE_PORTS=true (a second stack beside the first, as the generator's test runs).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startOrder } from '@wi/identities';
 import { LocalCloud } from '@wi/local-azure';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -118,6 +121,9 @@ try {
     stateDir: `${root}.local-azure`,
     identitiesFile: `${root}infra/identities.json`,
     persist: true,
+    ...(process.env.LOCAL_AZURE_FREE_PORTS === 'true'
+      ? { ports: { sts: 0, keyVault: 0, blob: 0, cosmos: 0, serviceBus: 0 } }
+      : {}),
     log: (event) => verbose && console.log(`local-azure ${JSON.stringify(event)}`),
   });
   // What a workload in another language sources to run as a service (docs/other-languages.md).
@@ -169,22 +175,4 @@ try {
 /** FRONTEND for frontend, REPORT_WORKER for report-worker: the prefix of its variables. */
 function envName(service) {
   return service.toUpperCase().replaceAll('-', '_');
-}
-
-/** The services, each after every service whose API it calls. */
-function startOrder(identities) {
-  const ordered = [];
-  const visit = (identity, path = []) => {
-    if (ordered.includes(identity)) return;
-    if (path.includes(identity.service)) {
-      throw new Error(`the declaration's calls loop: ${[...path, identity.service].join(' → ')}`);
-    }
-    for (const call of identity.calls ?? []) {
-      const callee = identities.find((candidate) => candidate.service === call.service);
-      if (callee) visit(callee, [...path, identity.service]);
-    }
-    ordered.push(identity);
-  };
-  identities.forEach((identity) => visit(identity));
-  return ordered;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the container images from this checkout: doc-intake-frontend, doc-intake-backend and
-# (for docker compose) doc-intake-local-cloud, all tagged $IMAGE_TAG (default: dev).
-#   scripts/docker-build.sh                 # all three
-#   scripts/docker-build.sh backend         # only some: frontend | backend | local-cloud
+# Builds the container images from this checkout: doc-intake-<service> for every service of
+# infra/identities.json and (for docker compose) doc-intake-local-cloud, all tagged $IMAGE_TAG
+# (default: dev). Needs the identities CLI built (pnpm build).
+#   scripts/docker-build.sh                 # all of them
+#   scripts/docker-build.sh backend         # only some: a service of the declaration | local-cloud
 # Environment:
 #   NODE_IMAGE            base image (default node:24-bookworm-slim; see scripts/build-base-image.sh)
 #   IMAGE_PREFIX          image name prefix (default doc-intake-; e.g. myacr.azurecr.io/doc-intake-)
@@ -18,8 +19,10 @@ cd "$(dirname "$0")/.."
 prefix=${IMAGE_PREFIX:-doc-intake-}
 tag=${IMAGE_TAG:-dev}
 docker=${DOCKER:-docker}
+# The services are the declaration's (infra/identities.json), asked of its CLI, never listed here.
+mapfile -t services < <(node packages/identities/dist/cli.js services)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(backend frontend local-cloud)
+[ ${#targets[@]} -gt 0 ] || targets=("${services[@]}" local-cloud)
 
 args=(--network "${DOCKER_BUILD_NETWORK:-host}")
 [ -n "${NODE_IMAGE:-}" ] && args+=(--build-arg "NODE_IMAGE=$NODE_IMAGE")
@@ -32,11 +35,14 @@ fi
 [ -n "$ca" ] && args+=(--secret "id=ca,src=$ca")
 
 for target in "${targets[@]}"; do
-  case "$target" in
-    frontend | backend) stage=(--build-arg "SERVICE=$target") ;;
-    local-cloud) stage=(--target local-cloud) ;;
-    *) echo "unknown image '$target' (frontend | backend | local-cloud)" >&2; exit 64 ;;
-  esac
+  if [ "$target" = local-cloud ]; then
+    stage=(--target local-cloud)
+  elif printf '%s\n' "${services[@]}" | grep -qxF -- "$target"; then
+    stage=(--build-arg "SERVICE=$target")
+  else
+    echo "unknown image '$target' (${services[*]} local-cloud)" >&2
+    exit 64
+  fi
   started=$(date +%s)
   DOCKER_BUILDKIT=1 "$docker" build "${args[@]}" "${stage[@]}" -t "$prefix$target:$tag" .
   echo "built $prefix$target:$tag in $(($(date +%s) - started)) s"

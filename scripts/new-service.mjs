@@ -236,7 +236,8 @@ async function writeJson(file, json) {
 }
 
 async function prettier(file, text) {
-  if (/\.(env|bicep)$/.test(file)) return text;
+  // Only what Prettier formats here (pnpm lint): env files, Bicep and the like stay as written.
+  if (!/\.(ts|mjs|json|ya?ml|md)$/.test(file)) return text;
   return format(text, { ...(await resolveConfig(file)), filepath: file });
 }
 

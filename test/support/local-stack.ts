@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { identitiesWith, loadIdentities, startOrder } from '@wi/identities';
 import { LocalCloud, type LocalCloudOptions } from '@wi/local-azure';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,11 +41,23 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a built service (dist/main.js) as `pnpm dev` does: a child process with the webhook's env. */
+/** The services `pnpm dev` starts: the workloads of the declaration (no optional feature's). */
+export async function declaredServices(file = identitiesFile): Promise<string[]> {
+  return identitiesWith(await loadIdentities(file)).identities.map((identity) => identity.service);
+}
+
+/**
+ * Starts a built service (dist/main.js) as `pnpm dev` does: a child process with the webhook's env.
+ * `name` is a service of the declaration; anything else is refused before a path is built from it.
+ */
 export async function startService(
-  name: 'frontend' | 'backend',
+  name: string,
   env: Record<string, string>,
 ): Promise<RunningService> {
+  const services = await declaredServices();
+  if (!services.includes(name)) {
+    throw new Error(`'${name}' is not a service of infra/identities.json (${services.join(', ')})`);
+  }
   const port = await freePort();
   const child = spawn(process.execPath, [join(repoRoot, `services/${name}/dist/main.js`)], {
     cwd: repoRoot,
@@ -113,12 +126,17 @@ export async function poll<T>(
 
 export interface RunningStack {
   cloud: LocalCloud;
+  /** Every service of the declaration, by name. */
+  services: Record<string, RunningService>;
   backend: RunningService;
   frontend: RunningService;
   stop(): Promise<void>;
 }
 
 export interface StackOptions {
+  /** Extra variables per service, by name. */
+  env?: Record<string, Record<string, string>>;
+  /** Shorthands for env.frontend and env.backend. */
   frontendEnv?: Record<string, string>;
   backendEnv?: Record<string, string>;
   /** Edits a copy of infra/identities.json: how a misconfiguration is set up, never in code. */
@@ -150,29 +168,46 @@ export async function editedIdentities(edit: (file: IdentitiesJson) => void): Pr
   return path;
 }
 
-/** The local cloud and both services, ready: what `pnpm dev` runs, on free ports. */
+/**
+ * The local cloud and every service of the declaration, ready: what `pnpm dev` runs, on free
+ * ports. Each service starts after the services it calls (startOrder), with <CALLEE>_URL set.
+ */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const cloud = await startLocalCloud(
     options.identities ? { identitiesFile: await editedIdentities(options.identities) } : {},
   );
   await options.beforeServices?.(cloud);
-  const backend = await startService('backend', { ...cloud.env('backend'), ...options.backendEnv });
-  const frontend = await startService('frontend', {
-    ...cloud.env('frontend'),
-    BACKEND_URL: backend.url,
-    ...options.frontendEnv,
-  });
+  const extra: Record<string, Record<string, string> | undefined> = {
+    ...options.env,
+    frontend: { ...options.env?.frontend, ...options.frontendEnv },
+    backend: { ...options.env?.backend, ...options.backendEnv },
+  };
+  const services: Record<string, RunningService> = {};
   const stop = async () => {
-    await Promise.all([frontend.stop(), backend.stop()]);
+    await Promise.all(Object.values(services).map((service) => service.stop()));
     await cloud.stop();
   };
   try {
     const probe = options.expectNotReady ? 'live' : 'ready';
-    await waitForOk(`${backend.url}/healthz/${probe}`, backend);
-    await waitForOk(`${frontend.url}/healthz/${probe}`, frontend);
+    for (const identity of startOrder(cloud.identities.identities)) {
+      const urls = Object.fromEntries(
+        (identity.calls ?? []).map((call) => [
+          `${call.service.toUpperCase().replaceAll('-', '_')}_URL`,
+          services[call.service]!.url,
+        ]),
+      );
+      services[identity.service] = await startService(identity.service, {
+        ...cloud.env(identity.service),
+        ...urls,
+        ...extra[identity.service],
+      });
+    }
+    for (const service of Object.values(services)) {
+      await waitForOk(`${service.url}/healthz/${probe}`, service);
+    }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { cloud, backend, frontend, stop };
+  return { cloud, services, backend: services.backend!, frontend: services.frontend!, stop };
 }
