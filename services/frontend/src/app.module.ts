@@ -1,7 +1,8 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AzureModule, ServiceLoggerModule } from '@wi/azure';
 import cookieParser from 'cookie-parser';
+import { AzureUnavailableFilter } from './common/filters/azure-unavailable.filter.js';
 import { SameOriginGuard } from './common/guards/same-origin.guard.js';
 import { FrontendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
@@ -23,7 +24,11 @@ import { WebModule } from './web/web.module.js';
     HealthModule,
     IdentityModule,
   ],
-  providers: [{ provide: APP_GUARD, useClass: SameOriginGuard }],
+  // Cross-cutting, once for every route: the same-origin check, and Azure failures as a 503.
+  providers: [
+    { provide: APP_GUARD, useClass: SameOriginGuard },
+    { provide: APP_FILTER, useClass: AzureUnavailableFilter },
+  ],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
