@@ -1,7 +1,8 @@
 import type { IdentityReport } from '@wi/contracts';
+import { loadIdentities, ungrantedNames } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
-import { type RunningStack, startStack } from '../support/local-stack.js';
+import { type RunningStack, identitiesFile, startStack } from '../support/local-stack.js';
 
 async function report(url: string, headers: Record<string, string> = {}): Promise<IdentityReport> {
   const response = await fetch(url, { headers: { accept: 'application/json', ...headers } });
@@ -48,6 +49,25 @@ describe('GET /identity: who each service is and what it may reach', () => {
       }
       // Claims only: no token, assertion or secret value anywhere in the report.
       expect(JSON.stringify(identity)).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\./);
+    },
+  );
+
+  it.each(['backend', 'frontend'] as const)(
+    '%s: probes every declared secret its roles do not reach, and is refused (no name in code)',
+    async (service) => {
+      const identity =
+        service === 'backend'
+          ? await report(`${stack.backend.url}/identity`, await backendAuthorization(stack.cloud))
+          : await report(`${stack.frontend.url}/identity`);
+      const { secrets } = ungrantedNames(await loadIdentities(identitiesFile), service);
+      expect(secrets.length).toBeGreaterThan(0);
+      const secretProbes = identity.probes.filter(
+        (probe) => probe.resource === 'keyVault' && probe.expected === 'denied',
+      );
+      expect(secretProbes.map((probe) => probe.scope).sort()).toEqual(
+        secrets.map((name) => `secrets/${name}`).sort(),
+      );
+      expect(secretProbes.every((probe) => probe.outcome === 'denied')).toBe(true);
     },
   );
 
