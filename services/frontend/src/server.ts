@@ -2,5 +2,10 @@
 import 'reflect-metadata';
 import { runService } from '@wi/azure';
 import { AppModule } from './app.module.js';
+import { FRONTEND_CONFIG, type FrontendConfig } from './config/frontend-config.js';
 
-await runService(AppModule, { name: 'frontend', port: Number(process.env.PORT ?? 3000) });
+await runService(AppModule, {
+  name: 'frontend',
+  // PORT has one reader, the validated configuration (default 3000).
+  port: (app) => app.get<FrontendConfig>(FRONTEND_CONFIG).port,
+});

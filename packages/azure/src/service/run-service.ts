@@ -6,7 +6,12 @@ import { BoundedExpressAdapter, loadServerLimits, type ServerLimits } from './se
 
 export interface RunServiceOptions {
   name: string;
-  port: number;
+  /**
+   * Where to listen: best read from the service's own validated configuration once the app
+   * exists (`(app) => app.get(CONFIG).port`), so PORT has one reader and a malformed value is the
+   * same one-line ConfigError as any other variable.
+   */
+  port: number | ((app: INestApplication) => number);
   configure?: (app: INestApplication) => void | Promise<void>;
 }
 
@@ -39,10 +44,11 @@ export async function runService(
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await options.configure?.(app);
-  await app.listen(options.port, limits.host);
+  const port = typeof options.port === 'function' ? options.port(app) : options.port;
+  await app.listen(port, limits.host);
   new NestLogger('Bootstrap').log(
     {
-      port: options.port,
+      port,
       host: limits.host,
       url: await app.getUrl(),
       headersTimeoutMs: limits.headersTimeoutMs,
