@@ -1,7 +1,7 @@
 // Attacks on the backend's API and on the identity reports, as an attacker who reaches the
 // services (a pod in the cluster, a process on the developer's machine) would try them.
 import { WorkloadIdentityCredential } from '@azure/identity';
-import type { IdentityReport } from '@wi/contracts';
+import type { IdentityReport } from '@wi/contracts'; // [showcase]
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
 import { frontendCredential } from '../support/seed.js';
@@ -52,7 +52,9 @@ describe('the backend admits only the frontend’s workload identity', () => {
       expect(response.headers.get('www-authenticate'), name).toMatch(/^Bearer realm="backend"/);
       expect(await response.text(), name).not.toMatch(/"items"/);
     }
-    for (const path of ['/identity', '/identity/caller', `/documents/${crypto.randomUUID()}`])
+    const paths = [`/documents/${crypto.randomUUID()}`];
+    paths.push('/identity', '/identity/caller'); // [showcase]
+    for (const path of paths)
       expect((await fetch(`${stack.backend.url}${path}`)).status, path).toBe(401);
     const allowed = await fetch(url, { headers: await backendAuthorization(stack.cloud) });
     expect(allowed.status).toBe(200);
@@ -85,6 +87,7 @@ describe('the backend admits only the frontend’s workload identity', () => {
   });
 });
 
+// [showcase] begin
 describe('the Identity page is not an anonymous amplifier', () => {
   it('twenty anonymous views, ten at once, build each report once', async () => {
     const before = stack.events.length;
@@ -146,3 +149,4 @@ describe('the Identity page is not an anonymous amplifier', () => {
     }
   });
 });
+// [showcase] end

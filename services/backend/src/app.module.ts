@@ -6,7 +6,7 @@ import { AzureUnavailableFilter } from './common/filters/azure-unavailable.filte
 import { BackendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
-import { IdentityModule } from './identity/identity.module.js';
+import { IdentityModule } from './identity/identity.module.js'; // [showcase]
 import { IntakeModule } from './intake/intake.module.js';
 
 @Module({
@@ -18,7 +18,7 @@ import { IntakeModule } from './intake/intake.module.js';
     DocumentsModule,
     IntakeModule,
     HealthModule,
-    IdentityModule,
+    IdentityModule, // [showcase] (docs/forking.md)
   ],
   // Cross-cutting, once for every route: Azure failures become a 503 (the guard and the bearer
   // challenge filter are AuthModule's).

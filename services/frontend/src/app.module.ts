@@ -7,7 +7,7 @@ import { SameOriginGuard } from './common/guards/same-origin.guard.js';
 import { FrontendConfigModule } from './config/config.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
-import { IdentityModule } from './identity/identity.module.js';
+import { IdentityModule } from './identity/identity.module.js'; // [showcase]
 import { UploadsModule } from './uploads/uploads.module.js';
 import { securityHeaders } from './web/security-headers.middleware.js';
 import { WebModule } from './web/web.module.js';
@@ -22,7 +22,7 @@ import { WebModule } from './web/web.module.js';
     UploadsModule,
     WebModule,
     HealthModule,
-    IdentityModule,
+    IdentityModule, // [showcase] (docs/forking.md)
   ],
   // Cross-cutting, once for every route: the same-origin check, and Azure failures as a 503.
   providers: [

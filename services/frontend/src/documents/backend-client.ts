@@ -1,11 +1,12 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { Inject, Injectable } from '@nestjs/common';
 import { AZURE_CREDENTIAL, describeAzureError } from '@wi/azure';
-import type { DocumentListResponse, DocumentView, IdentityReport } from '@wi/contracts';
+import type { DocumentListResponse, DocumentView } from '@wi/contracts';
+import type { IdentityReport } from '@wi/contracts'; // [showcase]
 import { FRONTEND_CONFIG, type FrontendConfig } from '../config/frontend-config.js';
 
 /** The report runs live probes, each allowed up to 10 s (a token exchange that hangs, say). */
-const IDENTITY_TIMEOUT_MS = 15_000;
+const IDENTITY_TIMEOUT_MS = 15_000; // [showcase]
 
 export class BackendUnavailableError extends Error {
   /** The backend's answer, when it answered (401, 403, 503, ...). */
@@ -18,11 +19,13 @@ export class BackendUnavailableError extends Error {
   }
 }
 
+// [showcase] begin: the Identity page's calls (docs/forking.md, "Remove the showcase")
 /** Who the backend saw calling: GET /identity/caller. */
 export interface BackendCaller {
   clientId: string;
   roles: string[];
 }
+// [showcase] end
 
 /**
  * The backend's document API, inside the cluster. Every call carries an Entra access token for
@@ -54,6 +57,7 @@ export class BackendClient {
     return (await response.json()) as DocumentView;
   }
 
+  // [showcase] begin
   /** The backend's identity report; the backend is not reachable from outside the cluster. */
   async identity(requestId?: string): Promise<IdentityReport> {
     const response = await this.call('/identity', requestId, IDENTITY_TIMEOUT_MS);
@@ -67,6 +71,7 @@ export class BackendClient {
     if (!response.ok) throw await this.unexpected(response);
     return (await response.json()) as BackendCaller;
   }
+  // [showcase] end
 
   private async call(
     path: string,

@@ -8,7 +8,7 @@ export const APP_NAME = 'Document intake';
 /** The navigation, in order: [page, path, label]. */
 const NAVIGATION: ReadonlyArray<readonly [Page, string, string]> = [
   ['documents', '/', 'Documents'],
-  ['identity', '/identity', 'Identity'], // the showcase (docs/forking.md)
+  ['identity', '/identity', 'Identity'], // [showcase] (docs/forking.md)
 ];
 
 /** The frame every page shares: one stylesheet, one script, the navigation. */
