@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   cpSync,
@@ -12,13 +13,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type IdentitiesFile, loadIdentities, parseIdentities } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/bicep-cli.js';
 
 // scripts/deploy-aks.sh run against stand-ins for az, kubectl, kubelogin and curl (support/
 // fake-cli.sh), in a scratch copy of the files it reads: what it calls, in which order, and what
-// it leaves out, with and without ENABLE_KEDA_AUTOSCALING. What the real services answer is for
-// a real subscription (infra/README.md).
+// it leaves out (and, with ENABLE_KEDA_AUTOSCALING, what KEDA adds). What the real services
+// answer is for a real subscription (infra/README.md).
 
 const copied = [
   'scripts/deploy-common.sh',
@@ -29,7 +31,7 @@ const copied = [
   'infra/identities.json',
   'infra/main.bicepparam',
   'k8s/overlays/aks/azure.env.example',
-  'k8s/overlays/aks-keda/keda.env.example',
+  'k8s/overlays/aks-keda/keda.env.example', // [keda]
 ];
 
 interface Sandbox {
@@ -92,7 +94,10 @@ function expectInOrder(calls: string[], order: RegExp[]) {
   expect(positions).toEqual([...positions].sort((a, b) => a - b));
 }
 
-const KEDA_CLIENT_ID = '33333333-aaaa-4bbb-8ccc-000000000003';
+/** The digest the stand-in registry gives an image: sha256 of its name (support/fake-cli.sh). */
+const digestOf = (image: string) => `sha256:${createHash('sha256').update(image).digest('hex')}`;
+
+const KEDA_CLIENT_ID = '33333333-aaaa-4bbb-8ccc-000000000003'; // [keda]
 
 describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand-in CLIs)', () => {
   let box: Sandbox;
@@ -133,12 +138,15 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     ]);
   });
 
-  it('deploys k8s/overlays/aks without KEDA: no keda.env, nothing done to KEDA', () => {
+  it('deploys k8s/overlays/aks, and no other overlay', () => {
     expect(first.calls.filter((call) => call.startsWith('kubectl apply'))).toEqual([
       `kubectl apply -k ${box.root}/k8s/overlays/aks`,
     ]);
+    // [keda] begin
+    // Nothing done to KEDA without the option: no keda.env, no call names it.
     expect(existsSync(join(box.root, 'k8s/overlays/aks-keda/keda.env'))).toBe(false);
     expect(first.calls.join('\n')).not.toMatch(/keda/);
+    // [keda] end
   });
 
   it('retries an exchange Entra ID refuses (AADSTS700213) before restarting, and says so', () => {
@@ -193,8 +201,8 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
     const env = readFileSync(join(box.root, 'k8s/overlays/aks/azure.env'), 'utf8');
     expect(env).toContain('frontendClientId=11111111-aaaa-4bbb-8ccc-000000000001');
     expect(env).toContain('imageTag=test-tag');
-    expect(env).toContain(`frontendImageVersion=test-tag@sha256:${'a'.repeat(64)}`);
-    expect(env).toContain(`backendImageVersion=test-tag@sha256:${'b'.repeat(64)}`);
+    expect(env).toContain(`frontendImageVersion=test-tag@${digestOf('doc-intake-frontend')}`);
+    expect(env).toContain(`backendImageVersion=test-tag@${digestOf('doc-intake-backend')}`);
     expect(env).toContain('backendApiAudience=66666666-aaaa-4bbb-8ccc-000000000006');
     expect(env).toContain('backendApiScope=api://66666666-aaaa-4bbb-8ccc-000000000006/.default');
     expect(env).toContain('ingressHost=doc-intake-test.swedencentral.cloudapp.azure.com');
@@ -277,6 +285,7 @@ describe.skipIf(process.platform === 'win32')('scripts/deploy-aks.sh (with stand
   );
 });
 
+// [keda] begin
 describe.skipIf(process.platform === 'win32')(
   'scripts/deploy-aks.sh with ENABLE_KEDA_AUTOSCALING=true (with stand-in CLIs)',
   () => {
@@ -343,6 +352,98 @@ describe.skipIf(process.platform === 'win32')(
       expect(run.stderr).toContain('provision with ENABLE_KEDA_AUTOSCALING=true first');
       expect(run.calls.join('\n')).not.toMatch(/kubectl apply/);
     });
+  },
+);
+// [keda] end
+
+/** The declaration with a third service, `reporter`, that calls nothing and exposes no API. */
+function withReporter(file: IdentitiesFile): IdentitiesFile {
+  const wider = structuredClone(file);
+  wider.identities.push({
+    service: 'reporter',
+    managedIdentityName: 'id-reporter',
+    serviceAccount: { namespace: file.namespace, name: 'reporter' },
+    federatedCredential: {
+      name: 'fic-reporter',
+      issuer: 'aks-oidc-issuer',
+      subject: `system:serviceaccount:${file.namespace}:reporter`,
+      audiences: ['api://AzureADTokenExchange'],
+    },
+    roleAssignments: [
+      {
+        role: 'Storage Blob Data Reader',
+        roleDefinitionId: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
+        scope: { resource: 'storage', container: file.resources.storage.containers[0]! },
+      },
+    ],
+  });
+  return parseIdentities(wider, 'identities.json (sandbox)');
+}
+
+describe.skipIf(process.platform === 'win32')(
+  'scripts/deploy-aks.sh with a third declared service (with stand-in CLIs)',
+  () => {
+    let box: Sandbox;
+    let run: ReturnType<typeof deploy>;
+    beforeAll(async () => {
+      box = sandbox();
+      const file = await loadIdentities(join(repoRoot, 'infra/identities.json'));
+      writeFileSync(
+        join(box.root, 'infra/identities.json'),
+        JSON.stringify(withReporter(file), null, 2),
+      );
+      // The overlay of a fork that added the reporter names its client id and image.
+      const example = join(box.root, 'k8s/overlays/aks/azure.env.example');
+      writeFileSync(
+        example,
+        `${readFileSync(example, 'utf8')}reporterClientId=x\nreporterImageVersion=x\n`,
+      );
+      run = deploy(box);
+    }, 120_000);
+    afterAll(() => rmSync(box.root, { recursive: true, force: true }));
+
+    it('builds and pushes its image, pins it by digest, and waits for its credential', () => {
+      expect(run.status, run.stderr).toBe(0);
+      expectInOrder(run.calls, [
+        /^az acr build --registry acrtest --image doc-intake-frontend:test-tag --build-arg SERVICE=frontend/,
+        /^az acr build --registry acrtest --image doc-intake-backend:test-tag --build-arg SERVICE=backend/,
+        /^az acr build --registry acrtest --image doc-intake-reporter:test-tag --build-arg SERVICE=reporter/,
+        /^az acr repository show --name acrtest --image doc-intake-reporter:test-tag --query digest/,
+        /^kubectl create token reporter --namespace doc-intake --audience api:\/\/AzureADTokenExchange/,
+        /^curl .*client_id=11111111-aaaa-4bbb-8ccc-000000000003/,
+        /^kubectl rollout restart deployment --namespace doc-intake/,
+      ]);
+      expect(run.stderr).toContain('reporter: token exchange works');
+    });
+
+    it('writes its client id and image version into the overlay env file', () => {
+      const env = readFileSync(join(box.root, 'k8s/overlays/aks/azure.env'), 'utf8');
+      expect(env).toContain('reporterClientId=11111111-aaaa-4bbb-8ccc-000000000003\n');
+      expect(env).toContain(`reporterImageVersion=test-tag@${digestOf('doc-intake-reporter')}\n`);
+      expect(env).toContain(`frontendImageVersion=test-tag@${digestOf('doc-intake-frontend')}\n`);
+    });
+
+    it('builds the third image with IMAGE_BUILDER=docker too, and pushes it', () => {
+      const docker = join(box.root, 'scripts/docker-build.sh');
+      writeFileSync(docker, '#!/usr/bin/env bash\necho "docker-build $*" >>"$FAKE_LOG"\n');
+      chmodSync(docker, 0o755);
+      symlinkSync(
+        join(repoRoot, 'test/infra/support/fake-cli.sh'),
+        join(box.root, '.fake-bin/docker'),
+      );
+      const again = deploy(
+        box,
+        { AZURE_RESOURCE_GROUP: 'rg-test', IMAGE_BUILDER: 'docker' },
+        'scripts/deploy-app.sh',
+      );
+      expect(again.status, again.stderr).toBe(0);
+      expectInOrder(again.calls, [
+        /^docker-build frontend backend reporter$/,
+        /^docker push .*\/doc-intake-frontend:test-tag$/,
+        /^docker push .*\/doc-intake-backend:test-tag$/,
+        /^docker push .*\/doc-intake-reporter:test-tag$/,
+      ]);
+    }, 120_000);
   },
 );
 

@@ -20,8 +20,8 @@ import {
 } from '@wi/identities';
 import {
   GUID,
-  KEDA_ENV_EXAMPLE,
-  KEDA_OVERLAY,
+  KEDA_ENV_EXAMPLE, // [keda]
+  KEDA_OVERLAY, // [keda]
   clientIdOutput,
   parseEnvFile,
   parseManifests,
@@ -32,11 +32,15 @@ import { aksExampleEnv, identities, k8sDir, localEnv, repoRoot } from './support
 
 const example = readEnvFile(aksExampleEnv);
 const local = readEnvFile(localEnv);
-const kedaExampleEnv = join(k8sDir, 'overlays', KEDA_OVERLAY, KEDA_ENV_EXAMPLE);
-const kedaExample = readEnvFile(kedaExampleEnv);
-/** The services' identities: what overlays/aks and overlays/local wire (KEDA's is aks-keda's). */
+/** The services' identities: what overlays/aks and overlays/local wire (a feature's: its own). */
 const services = identitiesWith(identities).identities;
+// [keda] begin
+const kedaExample = readEnvFile(join(k8sDir, 'overlays', KEDA_OVERLAY, KEDA_ENV_EXAMPLE));
 const keda = identities.identities.find((identity) => identity.feature === 'keda')!;
+// [keda] end
+/** The committed example env files of the AKS overlays (a feature's overlay adds its own). */
+const aksExamples = [example];
+aksExamples.push(kedaExample); // [keda]
 
 // What scripts/deploy-app.sh learns at deploy time rather than from Bicep: the tag, the digests
 // of the registry build, the API app registration (Microsoft Graph) and the Ingress certificate.
@@ -95,6 +99,7 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     expect(Object.keys(example).sort()).toEqual([...new Set(aks)].sort());
     expect(Object.keys(local).sort()).toEqual([...new Set(shared)].sort());
     for (const identity of services) expect(shared).toContain(clientIdOutput(identity.service));
+    // [keda] begin
     // overlays/aks-keda reads azure.env (above) and keda.env: KEDA's client id.
     const kedaSources = replacementSources(
       `overlays/${KEDA_OVERLAY}/kustomization.yaml`,
@@ -102,6 +107,7 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     );
     expect(Object.keys(kedaExample)).toEqual([...new Set(kedaSources)]);
     expect(kedaSources).toEqual([clientIdOutput(keda.service)]);
+    // [keda] end
   });
 
   const bicep = join(repoRoot, 'infra', 'main.bicep');
@@ -109,9 +115,9 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     const outputs = [...readFileSync(bicep, 'utf8').matchAll(/^output\s+(\w+)\s/gm)].map(
       (match) => match[1],
     );
-    const fromBicep = Object.keys({ ...example, ...kedaExample }).filter(
-      (key) => !deployTimeKeys.includes(key),
-    );
+    const fromBicep = aksExamples
+      .flatMap((file) => Object.keys(file))
+      .filter((key) => !deployTimeKeys.includes(key));
     expect(outputs).toEqual(expect.arrayContaining(fromBicep));
     expect(fromBicep.length).toBeGreaterThan(10);
   });
@@ -126,7 +132,7 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     const ids = [
       example.tenantId,
       ...services.map((i) => example[clientIdOutput(i.service)]),
-      kedaExample[clientIdOutput(keda.service)],
+      kedaExample[clientIdOutput(keda.service)], // [keda]
     ];
     for (const id of ids) expect(id).toMatch(/^[0-9a-f-]+fa4e$/);
     expect(new Set(ids).size).toBe(ids.length);
@@ -196,18 +202,24 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
 describe('scripts/write-aks-env.sh', () => {
   const work = mkdtempSync(join(tmpdir(), 'write-aks-env-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // [keda] begin
+  const kedaOut = join(work, 'keda.env');
+  const withKeda = { ENABLE_KEDA_AUTOSCALING: 'true', KEDA_ENV_FILE: kedaOut };
+  // [keda] end
 
-  /** Runs the script against a stand-in `az` that prints these deployment outputs. */
+  /**
+   * Runs the script against a stand-in `az` that prints these deployment outputs, with the
+   * optional features off unless `features` (their environment variables) turns them on.
+   */
   function run(
     outputs: Record<string, string>,
-    keda = false,
+    features: Record<string, string> = {},
     deployTime: Record<string, string> = exampleDeployTime(),
   ) {
     const bin = join(work, 'bin');
     const out = join(work, 'azure.env');
-    const kedaOut = join(work, 'keda.env');
     rmSync(out, { force: true });
-    rmSync(kedaOut, { force: true });
+    rmSync(kedaOut, { force: true }); // [keda]
     writeFileSync(
       join(work, 'outputs.json'),
       JSON.stringify(
@@ -229,14 +241,14 @@ describe('scripts/write-aks-env.sh', () => {
         ...process.env,
         PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}`,
         AZURE_ENV_FILE: out,
-        KEDA_ENV_FILE: kedaOut,
         IMAGE_TAG: 'abc1234',
         ...deployTime,
-        ENABLE_KEDA_AUTOSCALING: String(keda),
+        ENABLE_KEDA_AUTOSCALING: 'false', // [keda]
+        ...features,
       },
     });
     const args = () => readFileSync(join(work, 'az-args'), 'utf8').trim();
-    return { ...result, out, kedaOut, args };
+    return { ...result, out, args };
   }
 
   it('writes every output the overlay needs, under its Bicep name, and the image tag', () => {
@@ -260,28 +272,30 @@ describe('scripts/write-aks-env.sh', () => {
 
   it('refuses to write without the deploy-time values, naming them', () => {
     const { BACKEND_API_AUDIENCE: _, ...deployTime } = exampleDeployTime();
-    const result = run(exampleOutputs(), false, deployTime);
+    const result = run(exampleOutputs(), {}, deployTime);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('lacks the output(s): backendApiAudience, backendApiScope');
   });
 
+  // [keda] begin
   it('writes keda.env too with ENABLE_KEDA_AUTOSCALING=true, from the same outputs', () => {
     const outputs = exampleOutputs();
     const without = run({ ...outputs, ...kedaExample });
     expect(without.status, without.stderr).toBe(0);
-    expect(existsSync(without.kedaOut)).toBe(false);
-    const result = run({ ...outputs, ...kedaExample }, true);
+    expect(existsSync(kedaOut)).toBe(false);
+    const result = run({ ...outputs, ...kedaExample }, withKeda);
     expect(result.status, result.stderr).toBe(0);
     expect(readEnvFile(result.out)).toEqual({ ...example, imageTag: 'abc1234' });
-    expect(readEnvFile(result.kedaOut)).toEqual(kedaExample);
+    expect(readEnvFile(kedaOut)).toEqual(kedaExample);
   });
 
   it('refuses keda.env from a deployment provisioned without KEDA (empty kedaClientId)', () => {
     const outputs = exampleOutputs();
-    const result = run({ ...outputs, kedaClientId: '' }, true);
+    const result = run({ ...outputs, kedaClientId: '' }, withKeda);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('lacks the output(s): kedaClientId');
     expect(result.stderr).toContain('provision with ENABLE_KEDA_AUTOSCALING=true first');
-    expect(existsSync(result.kedaOut)).toBe(false);
+    expect(existsSync(kedaOut)).toBe(false);
   });
+  // [keda] end
 });

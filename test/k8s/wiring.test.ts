@@ -248,7 +248,7 @@ describe.skipIf(skipKubectlTests)(
       const { objects, outputs } = overlays.find((overlay) => overlay.overlay === name)!;
       const links = checkWiring({ identities, objects, outputs });
       expect(failures(links)).toEqual([]);
-      // Ten links for each identity the overlay has (KEDA's is aks-keda's): nothing is silently
+      // Ten links for each identity the overlay has (a feature's are its overlay's): nothing is silently
       // left out.
       expect(links).toHaveLength(10 * identitiesWith(identities).identities.length);
       expect(new Set(links.map((link) => link.identity))).toEqual(new Set(['frontend', 'backend']));
@@ -291,9 +291,11 @@ describe.skipIf(skipKubectlTests)(
       expect(code, output).toBe(0);
       expect(output).toContain('k8s/overlays/aks with');
       expect(output).toContain('k8s/overlays/local with k8s/overlays/local/local.env');
+      // [keda] begin
       // aks-keda: the services again, and KEDA's identity against its TriggerAuthentication.
       expect(output).toMatch(/k8s\/overlays\/aks-keda with .*keda\.env/);
       expect(output).toMatch(/^ {2}keda\n {4}✓ ServiceAccount kube-system\/keda-operator is/m);
+      // [keda] end
       expect(output).not.toContain('✗');
       expect(output).toMatch(/every link holds/);
     });

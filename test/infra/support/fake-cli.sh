@@ -7,16 +7,42 @@ tool=$(basename "$0")
 printf '%s %s\n' "$tool" "$*" >>"$FAKE_LOG"
 args=" $* "
 
+# [keda] begin
 # id-keda exists, and kedaClientId is set, only when the deployment ran with the option on (the
 # environment variable that infra/main.bicepparam reads).
 keda_client_id() {
   if [ -f "$FAKE_STATE/keda" ]; then echo 33333333-aaaa-4bbb-8ccc-000000000003; fi
 }
+keda_outputs_json() {
+  printf '  "kedaClientId": { "type": "String", "value": "%s" },\n' "$(keda_client_id)"
+}
+# [keda] end
+
+# The services of the sandbox's declaration, asked of its CLI as the scripts do: the deployment
+# created an identity for each (client id ...0001, ...0002, ... in the declared order).
+declared_services() {
+  node "$(dirname "$FAKE_STATE")/packages/identities/dist/cli.js" services \
+    --file "$(dirname "$FAKE_STATE")/infra/identities.json"
+}
+workload_client_ids_json() {
+  local i=0 service ids=''
+  while read -r service; do
+    i=$((i + 1))
+    ids+="\"$service\": \"11111111-aaaa-4bbb-8ccc-$(printf '%012d' "$i")\", "
+  done < <(declared_services)
+  if [ -n "$(keda_client_id)" ]; then ids+="\"keda\": \"$(keda_client_id)\", "; fi # [keda]
+  printf '{ %s}' "${ids%, }"
+}
+# A digest per image: sha256 of its name, so every service's differs.
+image_digest() {
+  printf 'sha256:%s\n' "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"
+}
 
 outputs_json() {
+  echo '{'
+  printf '  "workloadClientIds": { "type": "Object", "value": %s },\n' "$(workload_client_ids_json)"
+  keda_outputs_json # [keda]
   cat <<JSON
-{
-  "kedaClientId": { "type": "String", "value": "$(keda_client_id)" },
   "applicationInsightsConnectionString": { "type": "String", "value": "InstrumentationKey=44444444-aaaa-4bbb-8ccc-000000000004;IngestionEndpoint=https://swedencentral-0.in.applicationinsights.azure.com/" },
   "tenantId": { "type": "String", "value": "99999999-8888-7777-6666-555555555555" },
   "frontendClientId": { "type": "String", "value": "11111111-aaaa-4bbb-8ccc-000000000001" },
@@ -45,7 +71,7 @@ case "$tool" in
       *' deployment group create '*)
         touch "$FAKE_STATE/deployed"
         env | grep -E '^(AKS_|NETWORK_ISOLATION|DEPLOY_IDENTITY|KEY_VAULT_)' >"$FAKE_STATE/provision-env" || true
-        if [ "${ENABLE_KEDA_AUTOSCALING:-}" = true ]; then touch "$FAKE_STATE/keda"; else rm -f "$FAKE_STATE/keda"; fi
+        if [ "${ENABLE_KEDA_AUTOSCALING:-}" = true ]; then touch "$FAKE_STATE/keda"; else rm -f "$FAKE_STATE/keda"; fi # [keda]
         ;;
       *' deployment group list '*) [ -f "$FAKE_STATE/deployed" ] && echo main ;;
       *' deployment group show '*'--output none'*) [ -f "$FAKE_STATE/deployed" ] ;;
@@ -59,8 +85,11 @@ case "$tool" in
       *'deployPrincipalId.value'*) echo '' ;;
       *'ingressCertificateName.value'*) echo ingress-tls ;;
       *'webAppRoutingPrincipalId.value'*) echo 55555555-aaaa-4bbb-8ccc-000000000005 ;;
-      *' acr repository show '*'doc-intake-frontend:'*) echo "sha256:$(printf 'a%.0s' $(seq 1 64))" ;;
-      *' acr repository show '*'doc-intake-backend:'*) echo "sha256:$(printf 'b%.0s' $(seq 1 64))" ;;
+      *' acr show '*'--query loginServer'*) echo acrtest.azurecr.io ;;
+      *' acr repository show '*)
+        while [ $# -gt 0 ] && [ "$1" != --image ]; do shift; done
+        image_digest "${2%%:*}"
+        ;;
       # Microsoft Graph: the backend API's app registration, its service principal, the grant.
       *' ad app list '*) [ -f "$FAKE_STATE/app" ] && echo 66666666-aaaa-4bbb-8ccc-000000000006 || true ;;
       *' ad app create '*) touch "$FAKE_STATE/app"; echo 66666666-aaaa-4bbb-8ccc-000000000006 ;;
@@ -76,9 +105,10 @@ case "$tool" in
       *' keyvault show '*'--query id'*) echo /subscriptions/s/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test ;;
       *' role assignment list '*) [ -f "$FAKE_STATE/certificate-reader" ] && echo assignment-id || true ;;
       *' role assignment create '*) touch "$FAKE_STATE/certificate-reader" ;;
-      *'kedaClientId.value'*) keda_client_id ;;
+      *'kedaClientId.value'*) keda_client_id ;; # [keda]
       *'aksClusterName.value, acrName.value'*)
-        printf 'aks-doc-intake\tacrtest\tdoc-intake\t99999999-8888-7777-6666-555555555555\t11111111-aaaa-4bbb-8ccc-000000000001\t11111111-aaaa-4bbb-8ccc-000000000002\n' ;;
+        printf 'aks-doc-intake\tacrtest\tdoc-intake\t99999999-8888-7777-6666-555555555555\n' ;;
+      *'outputs.workloadClientIds.value'*) workload_client_ids_json ;;
       *' --query properties.outputs --output json '*) outputs_json ;;
       *' resource show '*) [ -f "$FAKE_STATE/deployed" ] ;;
       *'endpoints.activeDirectory'*) echo https://login.microsoftonline.com ;;
@@ -90,12 +120,14 @@ case "$tool" in
     case "$args" in
       *' auth can-i '*) echo yes ;;
       *' create token '*) echo 'eyJhbGciOiJSUzI1NiJ9.service-account-token.signature' ;;
+      # [keda] begin
       *' get serviceaccount keda-operator '*) cat "$FAKE_STATE/keda-annotation" 2>/dev/null || true ;;
       *' annotate serviceaccount keda-operator '*)
         for arg in "$@"; do
           case "$arg" in azure.workload.identity/client-id=*) echo "${arg#*=}" >"$FAKE_STATE/keda-annotation" ;; esac
         done
         ;;
+      # [keda] end
       *' get deployments '*) printf 'deployment.apps/backend\ndeployment.apps/frontend\n' ;;
       *) ;;
     esac

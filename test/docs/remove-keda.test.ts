@@ -1,0 +1,116 @@
+// docs/keda.md, "Remove KEDA", done: the recipe's block, read from the page, runs on a copy of
+// the repository (the working tree is never written to), and what is left is a whole template:
+// nothing mentions KEDA any more, `bicep build` of infra/main.bicep reports nothing new, every
+// remaining overlay renders, the wiring check holds, and the packages the recipe edited typecheck.
+// One deviation, so that no real node_modules is touched: `pnpm install` runs with
+// --lockfile-only --offline (it rewrites pnpm-lock.yaml only), and node_modules is linked.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { OVERLAYS, type OverlayDefinition, type OverlayName, renderOverlay } from '@wi/wiring';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bicep, infraDir, skipBicepTests } from '../infra/support/bicep-cli.js';
+import { requireKubectl, skipKubectlTests } from '../k8s/support/k8s.js';
+import { filesMentioning, linkNodeModules, scratchCopy } from '../support/scratch-copy.js';
+import { codeBlocks, repoRoot, shellCommands } from './support/markdown.js';
+
+const page = join(repoRoot, 'docs', 'keda.md');
+const recipe = codeBlocks(page).find((block) => block.snippet === 'remove-keda');
+
+function run(command: string, cwd: string): string {
+  const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout: 240_000 });
+  if (result.status !== 0) {
+    throw new Error(`${command}\nexit ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** `pnpm …` as the recipe says it, run with the pnpm running this test (or the one on PATH). */
+const withPnpm = (command: string, dir: string) =>
+  command.replace(/^pnpm /, `node ${join(dir, 'scripts', 'pnpm.mjs')} `);
+
+describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    expect(recipe, 'docs/keda.md has one block marked snippet: remove-keda').toBeDefined();
+    dir = scratchCopy('remove-keda');
+    for (const { command } of shellCommands(recipe!)) {
+      if (command === 'pnpm install') {
+        run(withPnpm('pnpm install --lockfile-only --offline', dir), dir);
+        linkNodeModules(dir);
+      } else run(withPnpm(command, dir), dir);
+    }
+  }, 600_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no file that mentions KEDA, by name or in its text', () => {
+    expect(filesMentioning(dir, /keda/i)).toEqual([]);
+    // The copy is the repository otherwise: its services are still there.
+    expect(existsSync(join(dir, 'services', 'backend', 'src'))).toBe(true);
+  });
+
+  it('leaves the overlays that are not KEDA’s, and they all render', () => {
+    const overlays = readdirSync(join(dir, 'k8s', 'overlays')).sort();
+    expect(overlays).toEqual(Object.keys(OVERLAYS).sort());
+    if (skipKubectlTests) return;
+    const kubectl = requireKubectl();
+    const k8sDir = join(dir, 'k8s');
+    for (const overlay of Object.keys(OVERLAYS) as OverlayName[]) {
+      const { example }: OverlayDefinition = OVERLAYS[overlay];
+      const envFile = example ? join(k8sDir, 'overlays', overlay, example) : undefined;
+      const rendered = renderOverlay(kubectl, { k8sDir, overlay, ...(envFile ? { envFile } : {}) });
+      expect(rendered.objects.length, overlay).toBeGreaterThan(0);
+      expect(rendered.objects.map((object) => object.apiVersion).join(' ')).not.toMatch(/keda/i);
+    }
+  });
+
+  it.skipIf(skipBicepTests)(
+    'builds infra/main.bicep with no diagnostic the real one does not have',
+    async () => {
+      const codes = async (cwd: string) => {
+        const build = await bicep(['build', 'main.bicep', '--stdout'], cwd);
+        expect(build.status, build.otherOutput.join('\n')).toBe(0);
+        return build.diagnostics.map((d) => `${d.level} ${d.code}`).sort();
+      };
+      const before = await codes(infraDir);
+      const after = await codes(join(dir, 'infra'));
+      expect(after.filter((code) => !before.includes(code))).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('builds and typechecks the packages the recipe edited, and the wiring check holds', () => {
+    const pnpm = (args: string) => run(withPnpm(`pnpm ${args}`, dir), dir);
+    pnpm("--filter '@wi/wiring...' --filter @wi/local-azure run build");
+    pnpm("--filter '@wi/wiring...' --filter @wi/local-azure run typecheck");
+    // A real azure.env of whoever runs this would take the example's place: not in a copy.
+    expect(existsSync(join(dir, 'k8s', 'overlays', 'aks', 'azure.env'))).toBe(false);
+    if (skipKubectlTests) return;
+    const output = execFileSync(process.execPath, [join(dir, 'scripts', 'check-wiring.mjs')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(output).toMatch(/every link holds/);
+    expect(output).not.toMatch(/keda/i);
+  }, 300_000);
+
+  it('leaves the files it edited formatted (the recipe’s last step)', () => {
+    const edited = run('git diff --name-only --diff-filter=M', dir).split('\n').filter(Boolean);
+    expect(edited.length).toBeGreaterThan(5);
+    run(withPnpm(`pnpm exec prettier --check --ignore-unknown ${edited.join(' ')}`, dir), dir);
+  });
+});
+
+// The copy must be made from files git knows; a stray build output must not decide the result.
+it('copies no dist/ or node_modules/ into the scratch copy', () => {
+  const probe = scratchCopy('remove-keda-probe');
+  try {
+    expect(existsSync(join(probe, 'packages', 'wiring', 'dist'))).toBe(false);
+    expect(existsSync(join(probe, 'node_modules'))).toBe(false);
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+});
