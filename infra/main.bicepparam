@@ -1,6 +1,6 @@
 // Parameters for `azd up` and scripts/deploy-aks.sh. Both export the environment variables read
-// here; every value has a default that deploys a working sample. The two Key Vault secret values
-// are deliberately absent: main.bicep generates them at deployment time.
+// here; every value has a default that deploys a working sample. The Key Vault secrets' values are
+// deliberately absent: main.bicep generates their seed at deployment time.
 using 'main.bicep'
 
 // azd: the environment name you chose at `azd init` / `azd env new`.
@@ -52,6 +52,11 @@ param githubRepository = readEnvironmentVariable('DEPLOY_IDENTITY_REPOSITORY', '
 param enableKedaAutoscaling = bool(readEnvironmentVariable('ENABLE_KEDA_AUTOSCALING', 'false'))
 // [keda] end
 
-// The deploy scripts set WRITE_SECRETS=false when both secrets already exist, so that running
-// them again does not rotate the keys.
+// The deploy scripts set WRITE_SECRETS=false when every declared secret already exists, so that
+// running them again does not rotate the keys, and EXISTING_SECRETS to those that exist, so that a
+// newly declared secret is created without rotating the others.
 param writeSecrets = bool(readEnvironmentVariable('WRITE_SECRETS', 'true'))
+param existingSecrets = filter(
+  map(split(readEnvironmentVariable('EXISTING_SECRETS', ''), ','), name => trim(name)),
+  name => !empty(name)
+)

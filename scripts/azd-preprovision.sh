@@ -1,18 +1,23 @@
 #!/bin/sh
 # azd preprovision hook (azure.yaml): decides whether this provision writes the Key Vault secrets.
-# Writing one creates a new version, i.e. rotates the key; so they are written on the first
-# provision, and kept afterwards. `azd env set WRITE_SECRETS true` before `azd provision` rotates.
+# Writing one creates a new version, i.e. rotates the key; so each is written when it is missing
+# (the first provision, or a secret declared since), and kept afterwards. `azd env set
+# WRITE_SECRETS true` before `azd provision` rotates them all.
 # azd exports its environment here, including the outputs of the last provision (keyVaultName).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
 setting=$(bash "$here/deploy-common.sh" write_secrets_setting "${AZURE_RESOURCE_GROUP:-}" "${keyVaultName:-}")
+existing=$(bash "$here/deploy-common.sh" existing_secrets "${AZURE_RESOURCE_GROUP:-}" "${keyVaultName:-}")
 if [ "${WRITE_SECRETS:-}" = true ] && [ "$setting" = false ]; then
   echo "WRITE_SECRETS=true was set: this provision rotates the Key Vault keys."
   setting=true
+  existing=''
 fi
-echo "==> Key Vault secrets will be written: $setting"
+# The declared secrets that exist are kept; only missing ones are created (a new one rotates none).
+echo "==> Key Vault secrets will be written: $setting${existing:+ (keeping $existing)}"
 azd env set WRITE_SECRETS "$setting"
+azd env set EXISTING_SECRETS "$existing"
 
 # What the existing deployment fixed at creation (the vault's retention, the system pool's VM
 # size) wins over the templates' defaults, unless set in the environment.

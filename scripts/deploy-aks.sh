@@ -15,7 +15,7 @@
 #                              Application Insights)
 #   ENABLE_KEDA_AUTOSCALING    true adds the KEDA add-on and id-keda, and deploys       # [keda]
 #                              k8s/overlays/aks-keda instead of k8s/overlays/aks         # [keda]
-#   WRITE_SECRETS              true rotates both Key Vault keys (default: only when missing)
+#   WRITE_SECRETS              true rotates every Key Vault key (default: create the missing ones)
 #   AKS_DEPLOYER_IP_RANGE      the API server's authorized range for you (default: your public IP,
 #                              detected, as /32); AKS_AUTHORIZED_IP_RANGES adds comma-separated CIDRs
 #   AKS_PRIVATE_CLUSTER        true: no public API server (then run deploy-app.sh from the VNet)
@@ -61,12 +61,17 @@ if az deployment group show --resource-group "$AZURE_RESOURCE_GROUP" --name main
   cluster_name=$(deployment_output "$AZURE_RESOURCE_GROUP" main aksClusterName 2>/dev/null || true)
 fi
 
-# Writing a secret creates a new version, i.e. rotates the key; keep the keys that exist.
+# Writing a secret creates a new version, i.e. rotates the key; keep the keys that exist, and
+# create only the declared secrets that are missing (a newly declared one rotates no other).
+# WRITE_SECRETS=true rotates them all.
 if [ -z "${WRITE_SECRETS:-}" ]; then
   WRITE_SECRETS=$(write_secrets_setting "$AZURE_RESOURCE_GROUP" "$vault")
+  EXISTING_SECRETS=$(existing_secrets "$AZURE_RESOURCE_GROUP" "$vault")
+else
+  EXISTING_SECRETS=''
 fi
-export WRITE_SECRETS
-printf '  write Key Vault secrets: %s\n' "$WRITE_SECRETS" >&2
+export WRITE_SECRETS EXISTING_SECRETS
+printf '  write Key Vault secrets: %s%s\n' "$WRITE_SECRETS" "${EXISTING_SECRETS:+ (keeping $EXISTING_SECRETS)}" >&2
 
 # What the existing deployment fixed at creation wins over the defaults (unless set explicitly).
 while IFS='=' read -r name value; do

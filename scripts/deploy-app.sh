@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Deploys the two services onto the cluster of an existing deployment of infra/main.bicep:
+# Deploys the services of infra/identities.json onto the cluster of an existing deployment of
+# infra/main.bicep:
 # builds and pushes the images, writes the overlay's env file from the deployment's outputs,
 # applies k8s/overlays/aks, waits until Entra ID accepts each federated credential, then restarts
 # the pods so they start with working identities. Safe to run again.
@@ -39,11 +40,14 @@ trap 'rm -rf "$work"' EXIT
 deployment=${DEPLOYMENT_NAME:-$(latest_deployment "$group")}
 [ -n "$deployment" ] || die "no successful deployment of infra/main.bicep in $group; provision first"
 say "Reading the outputs of deployment $deployment in $group"
-IFS=$'\t' read -r cluster registry namespace tenant frontend_client backend_client < <(
+IFS=$'\t' read -r cluster registry namespace tenant < <(
   az deployment group show --resource-group "$group" --name "$deployment" --output tsv \
-    --query 'properties.outputs.[aksClusterName.value, acrName.value, namespace.value, tenantId.value, frontendClientId.value, backendClientId.value]'
+    --query 'properties.outputs.[aksClusterName.value, acrName.value, namespace.value, tenantId.value]'
 )
 printf '  cluster %s, registry %s, namespace %s\n' "$cluster" "$registry" "$namespace" >&2
+# The services to build and deploy: the declaration's, asked of its CLI.
+mapfile -t services < <(service_names)
+[ ${#services[@]} -gt 0 ] || die 'infra/identities.json declares no service'
 
 # A private cluster's API server has no public address, and with networkIsolation the registry
 # (image build, digests) and Key Vault (the Ingress certificate) answer their private endpoints
@@ -59,12 +63,12 @@ if [ "${DEPLOY_FROM_VNET:-false}" != true ]; then
 fi
 
 export IMAGE_TAG=${IMAGE_TAG:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo dev)-$(date -u +%Y%m%d%H%M%S)}
-say "Building doc-intake-frontend and doc-intake-backend:$IMAGE_TAG (${IMAGE_BUILDER:-acr})"
+say "Building the images of ${services[*]}, tagged $IMAGE_TAG (${IMAGE_BUILDER:-acr})"
 # One Dockerfile at the root builds either service (--build-arg SERVICE=...); see docs there.
 case ${IMAGE_BUILDER:-acr} in
   acr)
     [ -f "$repo_root/Dockerfile" ] || die "no Dockerfile at the repository root"
-    for service in frontend backend; do
+    for service in "${services[@]}"; do
       # Built inside the registry (ACR Tasks): no local Docker, no push credentials.
       run az acr build --registry "$registry" --image "doc-intake-$service:$IMAGE_TAG" \
         --build-arg "SERVICE=$service" --file "$repo_root/Dockerfile" "$repo_root" \
@@ -75,8 +79,8 @@ case ${IMAGE_BUILDER:-acr} in
     login_server=$(az acr show --name "$registry" --query loginServer --output tsv)
     # An Entra token for the registry, handed to docker; the registry has no admin password.
     run az acr login --name "$registry"
-    run env IMAGE_PREFIX="$login_server/doc-intake-" "$repo_root/scripts/docker-build.sh" frontend backend
-    for service in frontend backend; do
+    run env IMAGE_PREFIX="$login_server/doc-intake-" "$repo_root/scripts/docker-build.sh" "${services[@]}"
+    for service in "${services[@]}"; do
       run docker push "$login_server/doc-intake-$service:$IMAGE_TAG"
     done
     ;;
@@ -85,20 +89,20 @@ case ${IMAGE_BUILDER:-acr} in
 esac
 
 # Images by digest: the overlay pins each Deployment to <tag>@sha256:<digest> of this build, so a
-# re-pushed tag never changes what runs.
-for service in frontend backend; do
+# re-pushed tag never changes what runs. <SERVICE>_IMAGE_VERSION reaches scripts/write-aks-env.sh.
+for service in "${services[@]}"; do
   digest=$(az acr repository show --name "$registry" --image "doc-intake-$service:$IMAGE_TAG" \
     --query digest --output tsv)
   [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || die "no digest for doc-intake-$service:$IMAGE_TAG in $registry"
   printf '  doc-intake-%s:%s@%s\n' "$service" "$IMAGE_TAG" "$digest" >&2
-  export "$(printf '%s' "$service" | tr '[:lower:]' '[:upper:]')_IMAGE_VERSION=$IMAGE_TAG@$digest"
+  export "$(variable_prefix "$service")_IMAGE_VERSION=$IMAGE_TAG@$digest"
 done
 
 say 'App registrations of the APIs (Microsoft Graph), from infra/identities.json'
 DEPLOY_PRINCIPAL_ID=$(deployment_output "$group" "$deployment" deployPrincipalId 2>/dev/null || true)
 export DEPLOY_PRINCIPAL_ID
 for api_service in $(declaration | awk -F'\t' '$1 == "api" { print $2 }' | sort -u); do
-  audience_variable="$(printf '%s' "$api_service" | tr '[:lower:]' '[:upper:]')_API_AUDIENCE"
+  audience_variable="$(variable_prefix "$api_service")_API_AUDIENCE"
   # Given (the GitHub workflow's BACKEND_API_AUDIENCE): the registration exists and is kept by a
   # person with Graph rights; the pipeline's identity then needs none.
   if [ -n "${!audience_variable:-}" ]; then
@@ -233,8 +237,18 @@ exchange_works() {
 
 say 'Waiting for the federated credentials to be accepted by Entra ID'
 deadline=$((SECONDS + ${FIC_WAIT_SECONDS:-300}))
-accounts=("$namespace frontend $frontend_client" "$namespace backend $backend_client")
-[ -z "$keda_client" ] || accounts+=("kube-system keda-operator $keda_client") # [keda]
+# Every identity this deployment created (workloadClientIds: the services, and id-keda when
+# provisioned with it), with the service account the declaration federates it with.
+client_ids=$(az deployment group show --resource-group "$group" --name "$deployment" \
+  --query properties.outputs.workloadClientIds.value --output json)
+accounts=()
+while read -r service account_namespace account; do
+  client_id=$(CLIENT_IDS=$client_ids SERVICE=$service node --input-type=module -e '
+    const id = JSON.parse(process.env.CLIENT_IDS || "{}")?.[process.env.SERVICE];
+    if (typeof id === "string") process.stdout.write(id);')
+  [ -z "$client_id" ] || accounts+=("$account_namespace $account $client_id")
+done < <(service_accounts)
+[ ${#accounts[@]} -gt 0 ] || die "deployment $deployment has no workloadClientIds output: provision again with the current infra/"
 for entry in "${accounts[@]}"; do
   read -r account_namespace account client_id <<<"$entry"
   until exchange_works "$account_namespace" "$account" "$client_id"; do

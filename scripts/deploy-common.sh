@@ -35,7 +35,31 @@ deployment_output() {
 identities_cli() {
   local cli="$repo_root/packages/identities/dist/cli.js"
   [ -f "$cli" ] || { printf 'deploy: %s is not built: run npx pnpm install && npx pnpm build\n' "$cli" >&2; return 1; }
-  node "$cli" "$@"
+  # This checkout's declaration, named: the CLI's own default is the one next to its package.
+  node "$cli" --file "$repo_root/infra/identities.json" "$@"
+}
+
+# The services that run as workloads (the declaration's, without optional features), one a line:
+# what is built, pushed and given an image version.
+service_names() {
+  identities_cli services
+}
+
+# <service> as the prefix of an environment variable: upper case, - as _ (frontend: FRONTEND).
+variable_prefix() {
+  printf '%s' "$1" | tr '[:lower:]-' '[:upper:]_'
+}
+
+# Every identity of the declaration with its Kubernetes service account, optional features' too,
+# one a line: <service> <namespace> <service account>. Read through the loader's package API.
+service_accounts() {
+  local index="$repo_root/packages/identities/dist/index.js"
+  identities_cli check >/dev/null || return 1
+  INDEX=$index FILE="$repo_root/infra/identities.json" node --input-type=module -e '
+    const { loadIdentities } = await import(process.env.INDEX);
+    const { identities } = await loadIdentities(process.env.FILE);
+    for (const { service, serviceAccount } of identities)
+      console.log(`${service} ${serviceAccount.namespace} ${serviceAccount.name}`);'
 }
 
 # The Key Vault secrets the deployment creates (the declaration's resources.keyVault.secrets).
@@ -43,21 +67,27 @@ secret_names() {
   identities_cli secrets
 }
 
-# Succeeds when every secret already exists in the vault. Asked through Azure Resource Manager, so
-# it needs no data-plane role: the deployer never reads a secret value.
-secrets_exist() {
-  local group=$1 vault=$2 name
-  [ -n "$group" ] && [ -n "$vault" ] || return 1
-  for name in $(secret_names); do
-    az resource show --resource-group "$group" --namespace Microsoft.KeyVault \
-      --parent "vaults/$vault" --resource-type secrets --name "$name" \
-      --only-show-errors >/dev/null 2>&1 || return 1
-  done
+# The declared secrets that already exist in the vault, comma-separated (EXISTING_SECRETS: the
+# template leaves them as they are). Asked through Azure Resource Manager, so it needs no
+# data-plane role: the deployer never reads a secret value.
+existing_secrets() {
+  local group=$1 vault=$2 name found=()
+  if [ -n "$group" ] && [ -n "$vault" ]; then
+    for name in $(secret_names); do
+      az resource show --resource-group "$group" --namespace Microsoft.KeyVault \
+        --parent "vaults/$vault" --resource-type secrets --name "$name" \
+        --only-show-errors >/dev/null 2>&1 && found+=("$name")
+    done
+  fi
+  (IFS=,; printf '%s\n' "${found[*]}")
 }
 
-# "false" when the secrets exist (writing them again would rotate both keys), else "true".
+# "false" when every declared secret exists (writing them again would rotate the keys), else
+# "true": the template then writes only those missing from EXISTING_SECRETS.
 write_secrets_setting() {
-  if secrets_exist "$@"; then echo false; else echo true; fi
+  local existing
+  existing=$(existing_secrets "$@")
+  if [ "$existing" = "$(secret_names | paste -sd, -)" ] && [ -n "$existing" ]; then echo false; else echo true; fi
 }
 
 # Object id and type of whoever az is signed in as: it gets cluster-admin through Azure RBAC.
@@ -111,8 +141,8 @@ resolve_deployer_ip_range() {
   fi
 }
 
-# The declaration, read through its loader (packages/local-azure/src/identities), never parsed
-# here: one line per fact, tab-separated.
+# The declaration, read through its loader (@wi/identities), never parsed here: one line per
+# fact, tab-separated.
 #   api   <service> <app role id> <app role value> <description>
 #   call  <caller service> <caller managed identity> <callee service> <app role value>
 declaration() {

@@ -6,14 +6,17 @@
 #   scripts/write-aks-env.sh <resource-group> [deployment-name]    (deployment default: main)
 #
 # The keys are those of each file's committed .example, each the name of a Bicep output, except
-# the values scripts/deploy-app.sh learns at deploy time, passed in the environment:
-#   imageTag               $IMAGE_TAG, or the current commit
-#   frontendImageVersion   $FRONTEND_IMAGE_VERSION, <tag>@sha256:<digest> of the registry build
-#   backendImageVersion    $BACKEND_IMAGE_VERSION, likewise
-#   backendApiAudience     $BACKEND_API_AUDIENCE, the appId of the backend API's app registration
-#   backendApiScope        api://$BACKEND_API_AUDIENCE/.default
-#   ingressHost            $INGRESS_HOST, the host name of the Ingress certificate
-#   ingressCertificateUri  $INGRESS_CERTIFICATE_URI, that certificate in Key Vault
+# the values scripts/deploy-app.sh learns at deploy time, passed in the environment, and the
+# per-service ones, for each service of infra/identities.json (<SERVICE>: its name in upper case,
+# - as _):
+#   imageTag                  $IMAGE_TAG, or the current commit
+#   <service>ImageVersion     $<SERVICE>_IMAGE_VERSION, <tag>@sha256:<digest> of the registry build
+#   <service>ApiAudience      $<SERVICE>_API_AUDIENCE, the appId of its API's app registration
+#   <service>ApiScope         api://$<SERVICE>_API_AUDIENCE/.default
+#   <service>ClientId         the output of that name, else the service's entry in the output
+#                             workloadClientIds (every identity the deployment created)
+#   ingressHost               $INGRESS_HOST, the host name of the Ingress certificate
+#   ingressCertificateUri     $INGRESS_CERTIFICATE_URI, that certificate in Key Vault
 # A missing or empty value is an error that names it. AZURE_ENV_FILE overrides where the file is
 # written (KEDA_ENV_FILE, keda.env's). # [keda]
 set -euo pipefail
@@ -21,7 +24,12 @@ set -euo pipefail
 resource_group=${1:?usage: scripts/write-aks-env.sh <resource-group> [deployment-name]}
 deployment=${2:-main}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/deploy-common.sh"
 image_tag=${IMAGE_TAG:-$(git -C "$root" rev-parse --short HEAD)}
+
+# Every identity of the declaration, optional features' too (keda's client id is a key of
+# keda.env): a key named after one is filled in from the deployment.
+services=$(service_accounts | cut -d' ' -f1)
 
 outputs=$(az deployment group show \
   --resource-group "$resource_group" --name "$deployment" \
@@ -30,7 +38,7 @@ outputs=$(az deployment group show \
 # Writes one env file: the keys of its example, the values from the outputs.
 # Node, not jq: it is the one tool this repository already requires.
 write_env() {
-  OUTPUTS=$outputs IMAGE_TAG=$image_tag SOURCE="$resource_group/$deployment" \
+  OUTPUTS=$outputs IMAGE_TAG=$image_tag SOURCE="$resource_group/$deployment" SERVICES=$services \
     node --input-type=module - "$1" "$2" <<'JS'
 import { readFileSync, writeFileSync } from 'node:fs';
 const [example, out] = process.argv.slice(2);
@@ -41,16 +49,21 @@ const keys = readFileSync(example, 'utf8')
   .map((line) => line.slice(0, line.indexOf('=')));
 // ARM returns outputs keyed by name with the case Bicep declared; compare case-insensitively.
 const byName = new Map(Object.entries(outputs).map(([name, output]) => [name.toLowerCase(), output]));
-const audience = process.env.BACKEND_API_AUDIENCE;
+const clientIds = byName.get('workloadclientids')?.value ?? {};
 const deployTime = {
   imageTag: process.env.IMAGE_TAG,
-  frontendImageVersion: process.env.FRONTEND_IMAGE_VERSION,
-  backendImageVersion: process.env.BACKEND_IMAGE_VERSION,
-  backendApiAudience: audience,
-  backendApiScope: audience ? `api://${audience}/.default` : undefined,
   ingressHost: process.env.INGRESS_HOST,
   ingressCertificateUri: process.env.INGRESS_CERTIFICATE_URI,
 };
+for (const service of (process.env.SERVICES ?? '').split('\n').filter(Boolean)) {
+  const variable = service.toUpperCase().replaceAll('-', '_');
+  const audience = process.env[`${variable}_API_AUDIENCE`];
+  deployTime[`${service}ImageVersion`] = process.env[`${variable}_IMAGE_VERSION`];
+  deployTime[`${service}ApiAudience`] = audience;
+  deployTime[`${service}ApiScope`] = audience ? `api://${audience}/.default` : undefined;
+  if (!byName.has(`${service}ClientId`.toLowerCase()))
+    deployTime[`${service}ClientId`] = clientIds[service];
+}
 const lines = [];
 const missing = [];
 for (const key of keys) {
