@@ -18,7 +18,7 @@ describe('loadFrontendConfig', () => {
       maxUploadBytes: 10 * 1024 * 1024,
       cookieSecure: true,
       backendApiScope: required.BACKEND_API_SCOPE,
-      identityPage: 'full',
+      identityPage: 'full', // [showcase]
       maxConcurrentUploads: 8,
     });
     expect(config.allowedContentTypes.has('text/plain')).toBe(true);
@@ -36,9 +36,11 @@ describe('loadFrontendConfig', () => {
     expect(() => loadFrontendConfig({ ...required, BACKEND_API_SCOPE: 'https://x' })).toThrow(
       "Malformed environment variable BACKEND_API_SCOPE: must be the backend API's scope",
     );
+    // [showcase] begin
     expect(() => loadFrontendConfig({ ...required, IDENTITY_PAGE: 'some' })).toThrow(
       /IDENTITY_PAGE: must be 'full' or 'off'/,
     );
+    // [showcase] end
     expect(() => loadFrontendConfig({ ...required, BACKEND_URL: 'backend:3001' })).toThrow(
       'Malformed environment variable BACKEND_URL: must be an http(s) URL',
     );

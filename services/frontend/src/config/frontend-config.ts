@@ -25,11 +25,13 @@ const schema = z.object({
   BACKEND_API_SCOPE: z.string().regex(/^api:\/\/[\w.-]+(\/[\w.-]+)*\/\.default$/, {
     message: "must be the backend API's scope, api://<app id>/.default",
   }),
+  // [showcase] begin
   // What the public Identity page and /api/identity/backend show: 'full' (both services' reports:
   // client ids, tenant, principal ids, token file, resource names and live probes), or 'off'
   // (404). Full by default, which is what `pnpm dev` and compose show; the AKS Deployment sets
   // 'off' and a learner turns it on in the overlay (docs/troubleshooting.md).
   IDENTITY_PAGE: z.enum(['full', 'off'], { message: "must be 'full' or 'off'" }).default('full'),
+  // [showcase] end
   // Uploads handled at once by one pod; more are answered 503 with Retry-After. Each holds up to
   // three 1 MiB blocks plus stream buffers: 8 keep a pod far under its 384 MiB limit.
   MAX_CONCURRENT_UPLOADS: positiveInt(8),
@@ -55,7 +57,7 @@ export interface FrontendConfig {
   backendUrl: string;
   backendTimeoutMs: number;
   backendApiScope: string;
-  identityPage: 'full' | 'off';
+  identityPage: 'full' | 'off'; // [showcase]
   maxConcurrentUploads: number;
   uploadsContainer: string;
   documentsQueue: string;
@@ -74,7 +76,7 @@ export function loadFrontendConfig(env: NodeJS.ProcessEnv): FrontendConfig {
     backendUrl: c.BACKEND_URL.replace(/\/+$/, ''),
     backendTimeoutMs: c.BACKEND_TIMEOUT_MS,
     backendApiScope: c.BACKEND_API_SCOPE,
-    identityPage: c.IDENTITY_PAGE,
+    identityPage: c.IDENTITY_PAGE, // [showcase]
     maxConcurrentUploads: c.MAX_CONCURRENT_UPLOADS,
     uploadsContainer: c.UPLOADS_CONTAINER,
     documentsQueue: c.DOCUMENTS_QUEUE,
