@@ -1,3 +1,5 @@
+import type { ProbeExpectation, ProbeResource } from './permission-probe.js';
+
 /** GET /identity of each service: who it is, what it got, and what it can and cannot reach. */
 export interface IdentityReport {
   service: string;
@@ -33,14 +35,13 @@ export interface IdentityToken {
 }
 
 export interface IdentityProbe {
-  /** `api`: a call to another service's API with an Entra token for its app registration. */
-  resource: 'keyVault' | 'blob' | 'serviceBus' | 'cosmos' | 'api';
+  resource: ProbeResource;
   /** e.g. "read secret backend-signing-key". */
   action: string;
   /** The data action Azure checks, e.g. Microsoft.KeyVault/vaults/secrets/getSecret/action (for `api`: the app role). */
   dataAction: string;
   scope: string;
-  expected: 'allowed' | 'denied';
+  expected: ProbeExpectation;
   outcome: 'allowed' | 'denied' | 'error';
   /** The probe matches what least privilege says it should be. */
   ok: boolean;

@@ -1,3 +1,4 @@
 export * from './document-uploaded.message.js';
 export * from './document-record.js';
-export * from './identity-report.js';
+export * from './permission-probe.js';
+export * from './identity-report.js'; // [showcase]

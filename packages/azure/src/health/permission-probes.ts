@@ -2,19 +2,19 @@ import type { CosmosClient } from '@azure/cosmos';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { BlobServiceClient } from '@azure/storage-blob';
-import type { IdentityProbe } from '@wi/contracts';
+import type { ProbeExpectation, ProbeResource } from '@wi/contracts';
 
 /** One check of one permission, run with the service's own clients (and so its own identity). */
 export interface ProbeDefinition {
-  resource: IdentityProbe['resource'];
+  resource: ProbeResource;
   action: string;
   dataAction: string;
   scope: string;
-  expected: IdentityProbe['expected'];
+  expected: ProbeExpectation;
   run: () => Promise<unknown>;
 }
 
-type Expected = IdentityProbe['expected'];
+type Expected = ProbeExpectation;
 
 // Every probe only reads, or attaches a link without sending: a probe that is wrongly allowed
 // must not change anything.

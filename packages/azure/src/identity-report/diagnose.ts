@@ -1,7 +1,5 @@
-import type { IdentityDiagnosis, IdentityProbe } from '@wi/contracts';
+import type { IdentityDiagnosis, ProbeResource } from '@wi/contracts';
 import { describeAzureError, lastAttempt } from '../errors/describe-azure-error.js';
-
-type ProbeResource = IdentityProbe['resource'];
 
 /** A data plane refusing a valid token: HTTP 403, or Service Bus's unauthorized-access. */
 export function isAuthorizationDenial(error: unknown): boolean {
