@@ -237,8 +237,8 @@ exchange_works() {
 
 say 'Waiting for the federated credentials to be accepted by Entra ID'
 deadline=$((SECONDS + ${FIC_WAIT_SECONDS:-300}))
-# Every identity this deployment created (workloadClientIds: the services, and id-keda when
-# provisioned with it), with the service account the declaration federates it with.
+# Every identity this deployment created (workloadClientIds: the services, and an optional
+# feature's where it is on), with the service account the declaration federates it with.
 client_ids=$(az deployment group show --resource-group "$group" --name "$deployment" \
   --query properties.outputs.workloadClientIds.value --output json)
 accounts=()

@@ -27,8 +27,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/deploy-common.sh"
 image_tag=${IMAGE_TAG:-$(git -C "$root" rev-parse --short HEAD)}
 
-# Every identity of the declaration, optional features' too (keda's client id is a key of
-# keda.env): a key named after one is filled in from the deployment.
+# Every identity of the declaration, optional features' too (a feature's env file names its
+# client id): a key named after one is filled in from the deployment.
 services=$(service_accounts | cut -d' ' -f1)
 
 outputs=$(az deployment group show \

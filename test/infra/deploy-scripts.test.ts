@@ -19,8 +19,8 @@ import { repoRoot } from './support/bicep-cli.js';
 
 // scripts/deploy-aks.sh run against stand-ins for az, kubectl, kubelogin and curl (support/
 // fake-cli.sh), in a scratch copy of the files it reads: what it calls, in which order, and what
-// it leaves out (and, with ENABLE_KEDA_AUTOSCALING, what KEDA adds). What the real services
-// answer is for a real subscription (infra/README.md).
+// it leaves out (and what an optional feature adds). What the real services answer is for a real
+// subscription (infra/README.md).
 
 const copied = [
   'scripts/deploy-common.sh',
