@@ -398,7 +398,7 @@ output kedaClientId string = enableKedaAutoscaling
   : ''
 // [keda] end
 
-@description('Client id of each workload identity this deployment created, by service (an optional feature's only where it is on): what scripts/deploy-app.sh and scripts/write-aks-env.sh iterate.')
+@description('Client id of each workload identity this deployment created, by service (those of an optional feature only where it is on): what scripts/deploy-app.sh and scripts/write-aks-env.sh iterate.')
 output workloadClientIds { *: string } = toObject(created, identity => identity.service, identity => identity.clientId)
 
 @description('Entra tenant of the identities.')
