@@ -1,29 +1,15 @@
-import type { TokenCredential } from '@azure/core-auth';
-import { CosmosClient } from '@azure/cosmos';
-import { SecretClient } from '@azure/keyvault-secrets';
-import { ServiceBusClient } from '@azure/service-bus';
-import { BlobServiceClient } from '@azure/storage-blob';
-import {
-  type DynamicModule,
-  Inject,
-  Module,
-  type OnApplicationShutdown,
-  Optional,
-  type Provider,
-} from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import {
-  createBlobServiceClient,
-  createCosmosClient,
-  createSecretClient,
-  createServiceBusClient,
-} from './clients/azure-clients.js';
-import { type AzureConfig, type AzureResource, loadAzureConfig } from './config/azure-config.js';
+import { AzureClientsModule } from './clients/azure-clients.module.js';
+import { type AzureResource, loadAzureConfig } from './config/azure-config.js';
 import { createCredential } from './credential/create-credential.js';
+import type { CredentialDecorator } from './credential/credential-decorator.js';
 import { AzureHealthIndicators } from './health/azure-health.indicators.js';
-import { IdentityReporter } from './identity/identity-reporter.js';
 import { TelemetryBridge } from './telemetry/telemetry-bridge.js';
-import { AZURE_CONFIG, AZURE_CREDENTIAL } from './tokens.js';
+import { AZURE_CONFIG, AZURE_CREDENTIAL, AZURE_CREDENTIAL_DECORATOR } from './tokens.js';
+
+export type { AzureClients } from './clients/azure-clients.module.js';
+export { AZURE_CLIENTS } from './clients/azure-clients.token.js';
 
 export interface AzureModuleOptions {
   /** Only these clients are created, and only their endpoint variables are required. */
@@ -31,19 +17,6 @@ export interface AzureModuleOptions {
   /** Defaults to process.env; the credential itself always reads process.env, as on AKS. */
   env?: NodeJS.ProcessEnv;
 }
-
-const clientFactories: Record<
-  AzureResource,
-  {
-    token: abstract new (...args: never[]) => unknown;
-    create: (c: AzureConfig, t: TokenCredential) => unknown;
-  }
-> = {
-  keyVault: { token: SecretClient, create: createSecretClient },
-  blob: { token: BlobServiceClient, create: createBlobServiceClient },
-  serviceBus: { token: ServiceBusClient, create: createServiceBusClient },
-  cosmos: { token: CosmosClient, create: createCosmosClient },
-};
 
 /**
  * One credential and one client per resource for the whole process, created at start-up and
@@ -53,16 +26,11 @@ const clientFactories: Record<
 @Module({})
 export class AzureModule {
   static forRoot(options: AzureModuleOptions): DynamicModule {
-    const clientProviders: Provider[] = options.resources.map((resource) => ({
-      provide: clientFactories[resource].token,
-      useFactory: (config: AzureConfig, credential: TokenCredential) =>
-        clientFactories[resource].create(config, credential),
-      inject: [AZURE_CONFIG, AZURE_CREDENTIAL],
-    }));
     return {
       module: AzureModule,
       global: true,
-      imports: [TerminusModule],
+      // The clients, each SDK imported only if its resource is asked for.
+      imports: [TerminusModule, AzureClientsModule.forResources(options.resources)],
       providers: [
         // Validated when the app is created (not when the module file loads), so that
         // runService can report a ConfigError in one line.
@@ -70,34 +38,15 @@ export class AzureModule {
           provide: AZURE_CONFIG,
           useFactory: () => loadAzureConfig(options.env ?? process.env, options.resources),
         },
-        { provide: AZURE_CREDENTIAL, useFactory: createCredential },
-        ...clientProviders,
-        AzureClientsShutdown,
+        {
+          provide: AZURE_CREDENTIAL,
+          useFactory: (decorator?: CredentialDecorator) => createCredential(decorator),
+          inject: [{ token: AZURE_CREDENTIAL_DECORATOR, optional: true }],
+        },
         AzureHealthIndicators,
-        IdentityReporter,
         TelemetryBridge,
       ],
-      exports: [
-        AZURE_CONFIG,
-        AZURE_CREDENTIAL,
-        ...clientProviders,
-        AzureHealthIndicators,
-        IdentityReporter,
-        TerminusModule,
-      ],
+      exports: [AZURE_CONFIG, AZURE_CREDENTIAL, AzureHealthIndicators, TerminusModule],
     };
-  }
-}
-
-/** Closes the AMQP connection and Cosmos timers so the process can exit after draining. */
-class AzureClientsShutdown implements OnApplicationShutdown {
-  constructor(
-    @Optional() @Inject(ServiceBusClient) private readonly serviceBus?: ServiceBusClient,
-    @Optional() @Inject(CosmosClient) private readonly cosmos?: CosmosClient,
-  ) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.serviceBus?.close();
-    this.cosmos?.dispose();
   }
 }

@@ -1,11 +1,9 @@
-import { CosmosClient } from '@azure/cosmos';
-import { SecretClient } from '@azure/keyvault-secrets';
-import { ServiceBusClient } from '@azure/service-bus';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import type { AzureClients } from '../clients/azure-clients.module.js';
+import { AZURE_CLIENTS } from '../clients/azure-clients.token.js';
 import { describeAzureError } from '../errors/describe-azure-error.js';
-import { probes } from '../identity/probes.js';
+import { probes } from './permission-probes.js';
 
 const PROBE_TIMEOUT_MS = 5_000;
 // Readiness is polled every few seconds by the kubelet; a short cache keeps probes from
@@ -22,10 +20,8 @@ export class AzureHealthIndicators {
 
   constructor(
     private readonly health: HealthIndicatorService,
-    @Optional() @Inject(SecretClient) private readonly secrets?: SecretClient,
-    @Optional() @Inject(BlobServiceClient) private readonly blobs?: BlobServiceClient,
-    @Optional() @Inject(ServiceBusClient) private readonly serviceBus?: ServiceBusClient,
-    @Optional() @Inject(CosmosClient) private readonly cosmos?: CosmosClient,
+    // The record, not the SDK classes: importing those would load every SDK into every service.
+    @Inject(AZURE_CLIENTS) private readonly clients: AzureClients,
   ) {}
 
   /**
@@ -35,14 +31,14 @@ export class AzureHealthIndicators {
    */
   keyVaultSecret(key: string, secretName: string) {
     return this.probe(key, async () => {
-      await this.require(this.secrets).getSecret(secretName);
+      await this.require(this.clients.keyVault).getSecret(secretName);
       return { secret: secretName };
     });
   }
 
   blobContainer(key: string, container: string) {
     return this.probe(key, async () => {
-      await this.require(this.blobs).getContainerClient(container).getProperties();
+      await this.require(this.clients.blob).getContainerClient(container).getProperties();
       return { container };
     });
   }
@@ -50,7 +46,7 @@ export class AzureHealthIndicators {
   /** The identity report's send probe: CBS authorization for Send happens on attach. */
   serviceBusSender(key: string, queue: string) {
     return this.probe(key, async () => {
-      await probes.send(this.require(this.serviceBus), queue).run();
+      await probes.send(this.require(this.clients.serviceBus), queue).run();
       return { queue, access: 'send' };
     });
   }
@@ -58,14 +54,14 @@ export class AzureHealthIndicators {
   /** The identity report's receive probe: a peek, which never locks (steals) a message. */
   serviceBusReceiver(key: string, queue: string) {
     return this.probe(key, async () => {
-      await probes.receive(this.require(this.serviceBus), queue).run();
+      await probes.receive(this.require(this.clients.serviceBus), queue).run();
       return { queue, access: 'listen' };
     });
   }
 
   cosmosContainer(key: string, database: string, container: string) {
     return this.probe(key, async () => {
-      await probes.readContainer(this.require(this.cosmos), database, container).run();
+      await probes.readContainer(this.require(this.clients.cosmos), database, container).run();
       return { database, container };
     });
   }
