@@ -183,6 +183,19 @@ const allowlist: Entry[] = [
     how: 'exercised in CI',
     by: [{ file: 'test/containers/compose.test.ts', contains: "compose('down'" }],
   },
+  // docs/forking.md, Remove the showcase (its git rm and its marker deletion)
+  {
+    pattern:
+      /^git (rm -r -q packages\/azure\/src\/identity-report .*|grep -l -z -e '\\\[showcase\\\]' .*)$/,
+    how: 'exercised in CI',
+    by: [
+      {
+        file: 'test/docs/remove-showcase.test.ts',
+        contains: "block.snippet === 'remove-showcase'",
+      },
+    ],
+    note: 'the block run as it is on a copy of the repository',
+  },
 ];
 
 /** `a && b` is two commands, each of which must be known. */
