@@ -22,7 +22,7 @@ describe.skipIf(skipBicepTests)('KEDA (enableKedaAutoscaling): add-on, identity,
     off = await infraUnderTest(defaults);
     // KEDA's identity is an entry of identities.json like the services', marked as the feature's.
     keda = on.file.identities.find((identity) => identity.feature === 'keda')!;
-  });
+  }, 240_000); // two compilations and dry runs, beside other bicep processes on two cores
 
   it('is an entry of identities.json, created only with the feature', () => {
     expect(keda).toMatchObject({ service: 'keda', managedIdentityName: 'id-keda' });
