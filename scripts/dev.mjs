@@ -73,7 +73,9 @@ function startService(name, port, env) {
   return child;
 }
 
-async function waitUntilReady(name, url, timeoutMs = 30_000) {
+// A minute: a service loads telemetry, the SDKs and Nest, then probes each resource; on a busy
+// two-core machine with three services starting at once that has taken more than 30 s.
+async function waitUntilReady(name, url, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {

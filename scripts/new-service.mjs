@@ -9,7 +9,8 @@
 //                                    uses.env (its names, from the declaration)
 //   k8s/base/kustomization.yaml, network-policies/allow-azure.yaml, components/azure-outputs,
 //   overlays/local (local.env, a CA patch, one replica), overlays/aks/azure.env.example
-// then links the workspace package (pnpm install --offline) and, when scripts/render-compose.mjs
+// then links the workspace package (pnpm install --prefer-offline: the lockfile gets its importer,
+// which the image build's frozen install needs) and, when scripts/render-compose.mjs
 // exists, renders docker-compose.yml. `pnpm dev`, the Dockerfile and scripts/docker-build.sh take
 // every service of the declaration already.
 //
@@ -180,7 +181,7 @@ async function main(argv) {
 
   console.log(written.map((path) => `wrote ${path}`).join('\n'));
   if (!values['no-install'])
-    run('pnpm', [join(root, 'scripts', 'pnpm.mjs'), 'install', '--offline']);
+    run('pnpm', [join(root, 'scripts', 'pnpm.mjs'), 'install', '--prefer-offline']);
   const compose = join(root, 'scripts', 'render-compose.mjs');
   if (existsSync(compose)) run('docker-compose.yml', [compose]);
   else

@@ -267,7 +267,7 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
       if (dev.exitCode === null) dev.kill('SIGINT');
     }
     expect(await exited, output).toBe(0);
-  }, 180_000);
+  }, 240_000);
 
   it.skipIf(skipBicepTests)(
     'bicep build of the copy creates its identity, federated credential and role assignments',
