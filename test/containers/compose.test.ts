@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { identitiesWith, loadIdentities } from '@wi/identities';
 import { DEFAULT_PORTS, type LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -37,6 +38,10 @@ const composeFile = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'ut
   merge: true,
 }) as { services: Record<string, ComposeService> };
 const services = composeFile.services;
+/** The services of the declaration that run as workloads: each has a block in the file. */
+const declared = identitiesWith(
+  await loadIdentities(join(repoRoot, 'infra', 'identities.json')),
+).identities.map((identity) => identity.service);
 
 /** LocalCloud.env on free ports, rewritten to the DEFAULT_PORTS the compose local cloud uses. */
 function onDefaultPorts(cloud: LocalCloud, env: Record<string, string>): Record<string, string> {
@@ -69,31 +74,33 @@ describe('docker-compose.yml (static)', () => {
   });
   afterAll(() => cloud?.stop());
 
-  it.each(['backend', 'frontend'] as const)(
-    '%s gets exactly the webhook variables and endpoints of `pnpm dev`',
-    (name) => {
-      const expected = onDefaultPorts(cloud, containerEnv(cloud, name));
-      const env = services[name]!.environment!;
-      for (const [key, value] of Object.entries(expected)) {
-        expect({ [key]: env[key] }).toEqual({ [key]: value });
-      }
-      // As `pnpm dev` starts the frontend.
-      if (name === 'frontend') {
-        expect(env).toMatchObject({ BACKEND_URL: 'http://localhost:3001', COOKIE_SECURE: 'false' });
-      }
-    },
-  );
+  it('has a block for each service of the declaration, and the local cloud', () => {
+    expect(Object.keys(services).sort()).toEqual(['local-cloud', ...declared].sort());
+  });
 
-  it.each(['backend', 'frontend'] as const)(
+  it.each(declared)('%s gets exactly the webhook variables and endpoints of `pnpm dev`', (name) => {
+    const expected = onDefaultPorts(cloud, containerEnv(cloud, name));
+    const env = services[name]!.environment!;
+    for (const [key, value] of Object.entries(expected)) {
+      expect({ [key]: env[key] }).toEqual({ [key]: value });
+    }
+    // As `pnpm dev` starts the frontend.
+    if (name === 'frontend') {
+      expect(env).toMatchObject({ BACKEND_URL: 'http://localhost:3001', COOKIE_SECURE: 'false' });
+    }
+  });
+
+  it.each(declared)(
     '%s mounts only its own token volume, read-only at the AKS path, and runs as k8s/base does',
     (name) => {
       const service = services[name]!;
-      const other = name === 'backend' ? 'frontend' : 'backend';
       expect(service.volumes).toEqual([
         `${name}-token:${CONTAINER_PATHS.tokenDir}:ro`,
         'local-azure-public:/etc/local-azure:ro',
       ]);
-      expect(service.volumes!.join()).not.toContain(`${other}-token`);
+      for (const other of declared.filter((candidate) => candidate !== name)) {
+        expect(service.volumes!.join()).not.toContain(`${other}-token`);
+      }
       expect(services['local-cloud']!.volumes).toContain(
         `${name}-token:/var/lib/local-azure/tokens/${name}`,
       );
