@@ -7,6 +7,7 @@
 // and the bare SDK loop (bare-worker.mjs) drain the same load, each against a fresh local cloud.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import {
   freePort,
@@ -135,7 +136,10 @@ async function measure(kind) {
     env: {
       ...process.env,
       ...cloud.env('backend'),
-      OTEL_SDK_DISABLED: 'true',
+      OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'false',
+      // WORKER_NODE_OPTIONS (e.g. --cpu-prof) reaches the worker beside the local cloud's own.
+      NODE_OPTIONS:
+        `${cloud.env('backend').NODE_OPTIONS ?? ''} ${process.env.WORKER_NODE_OPTIONS ?? ''}`.trim(),
       PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
     },
@@ -146,8 +150,15 @@ async function measure(kind) {
   // The queue is filled while the worker waits on an empty one, then drained: only the worker's
   // calls (and the sender's, counted apart) fall in the window.
   counts = new Map();
+  const cpuBefore = cpuMs(worker.pid);
+  const filling = performance.now();
   await Promise.all(Array.from({ length: DOCUMENTS }, (_, i) => upload(i + 1)));
   await processed(DOCUMENTS + 1);
+  const seconds = (performance.now() - filling) / 1000;
+  const cpuPerDocument = (cpuMs(worker.pid) - cpuBefore) / DOCUMENTS;
+  console.log(
+    `${kind}: ${DOCUMENTS} documents in ${seconds.toFixed(1)} s, ${cpuPerDocument.toFixed(2)} ms of the worker's CPU per document`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 500)); // the last completions arrive
   const perDocument = [...counts]
     .filter(([key]) => !key.startsWith('frontend') && !key.includes('→ documents'))
@@ -158,12 +169,19 @@ async function measure(kind) {
   await sender.close();
   await serviceBus.close();
   await cloud.stop();
-  return perDocument;
+  return { perDocument, cpuPerDocument };
+}
+
+/** A process's CPU time (user + system) so far, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const results = {};
+const cpu = {};
 for (const kind of Object.keys(WORKERS)) {
-  results[kind] = await measure(kind);
+  ({ perDocument: results[kind], cpuPerDocument: cpu[kind] } = await measure(kind));
   const total = results[kind].reduce((sum, [, n]) => sum + n, 0);
   console.log(`\n${kind}: ${total.toFixed(2)} round trips per document`);
   for (const [key, n] of results[kind]) console.log(`  ${n.toFixed(2)}  ${key}`);
@@ -175,16 +193,18 @@ const of = (kind, key) => (results[kind].find(([k]) => k === key)?.[1] ?? 0).toF
 const totals = Object.fromEntries(
   Object.entries(results).map(([kind, rows]) => [kind, rows.reduce((s, [, n]) => s + n, 0)]),
 );
+const telemetry = (process.env.OTEL_SDK_DISABLED ?? 'false') === 'true' ? 'off' : 'on';
 console.log(
-  `\n→ backend ${totals.backend.toFixed(2)} vs bare ${totals.bare.toFixed(2)} round trips per document`,
+  `\n→ backend ${totals.backend.toFixed(2)} vs bare ${totals.bare.toFixed(2)} round trips per document; CPU ${cpu.backend.toFixed(2)} vs ${cpu.bare.toFixed(2)} ms per document (${(cpu.backend / cpu.bare).toFixed(2)}×)`,
 );
 record(
   'round-trips',
   'Round trips per document: the backend worker vs a bare SDK loop',
-  `Counted at the local cloud while each worker drains ${DOCUMENTS} queued documents after one warm-up document (OpenTelemetry off). HTTP: requests by the worker's identity; AMQP: frames the worker sends (transfers to $cbs/$management, dispositions, credit).
+  `Counted at the local cloud while each worker drains ${DOCUMENTS} queued documents after one warm-up document (the backend's OpenTelemetry ${telemetry}). HTTP: requests by the worker's identity; AMQP: frames the worker sends (transfers to $cbs/$management, dispositions, credit). CPU: the worker process's user + system time over the same window, from /proc.
 
 | request | backend | bare SDK loop |
 | --- | ---: | ---: |
 ${keys.map((key) => `| ${key.replace(/^backend /, '')} | ${of('backend', key)} | ${of('bare', key)} |`).join('\n')}
-| **total** | **${totals.backend.toFixed(2)}** | **${totals.bare.toFixed(2)}** |`,
+| **round trips** | **${totals.backend.toFixed(2)}** | **${totals.bare.toFixed(2)}** |
+| worker CPU per document | ${cpu.backend.toFixed(2)} ms | ${cpu.bare.toFixed(2)} ms |`,
 );

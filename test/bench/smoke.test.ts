@@ -30,10 +30,24 @@ describe('benchmark smoke runs', () => {
     ],
     [
       'pipeline.mjs',
-      { RATES: '10', SECONDS_PER_RATE: '2' },
-      // Every document of all three runs is processed: 20 of 20 at 10/s for 2 s.
+      { RATES: '10', SECONDS_PER_RATE: '2', ROUNDS: '1' },
+      // Every document of both workers' rounds is processed: 20 of 20 at 10/s for 2 s.
       [
-        /backend p50 \d+ ms p99 \d+ ms \(20\/20\)\s+no telemetry p50 \d+ ms p99 \d+ ms \(20\/20\)\s+bare p50 \d+ ms p99 \d+ ms \(20\/20\)\s+→ [\d.]+× \([\d.]+× without telemetry\)/,
+        /backend [\d.]+\/s \([\d–]+\) p50 \d+ ms p99 \d+ ms \(20\/20\)\s+bare [\d.]+\/s \([\d–]+\) p50 \d+ ms p99 \d+ ms \(20\/20\)\s+→ throughput [\d.]+× the bare loop's/,
+      ],
+    ],
+    [
+      'round-trips.mjs',
+      { DOCUMENTS: '10' },
+      [/→ backend [\d.]+ vs bare [\d.]+ round trips per document; CPU [\d.]+ vs [\d.]+ ms/],
+    ],
+    [
+      'upload.mjs',
+      { ROUNDS: '1', FILE_BYTES: String(1024 * 1024), UPLOADS_IN_FLIGHT: '2' },
+      [
+        /frontend [\d.]+ MiB\/s .* direct uploadStream [\d.]+ MiB\/s/,
+        /→ frontend ÷ direct [\d.]+×/,
+        /2 upload\(s\) in flight: .* MiB per upload/,
       ],
     ],
     [
