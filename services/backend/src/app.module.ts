@@ -8,6 +8,7 @@ import { DocumentsModule } from './documents/documents.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js'; // [showcase]
 import { IntakeModule } from './intake/intake.module.js';
+import { OpenApiModule } from './openapi/openapi.module.js';
 
 @Module({
   imports: [
@@ -19,6 +20,7 @@ import { IntakeModule } from './intake/intake.module.js';
     IntakeModule,
     HealthModule,
     IdentityModule, // [showcase] (docs/forking.md)
+    OpenApiModule,
   ],
   // Cross-cutting, once for every route: Azure failures become a 503 (the guard and the bearer
   // challenge filter are AuthModule's).

@@ -1,5 +1,17 @@
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
-import type { DocumentListResponse, DocumentView } from '@wi/contracts';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiParam,
+} from '@nestjs/swagger';
+import {
+  type DocumentListResponse,
+  type DocumentView,
+  documentListResponseSchema,
+  documentViewSchema,
+} from '@wi/contracts';
+import { errorResponseSchema } from '../common/http/error-response.schema.js';
 import { DOCUMENTS_READ, RequireAppRole } from '../common/decorators/app-role.decorator.js';
 import { RecordSigner } from '../signing/record-signer.js';
 import { toView } from './document-record.js';
@@ -18,12 +30,29 @@ export class DocumentsController {
   ) {}
 
   @Get()
+  @ApiOkResponse({
+    description: 'The latest 100 documents',
+    standardSchema: documentListResponseSchema,
+  })
   async list(): Promise<DocumentListResponse> {
     const records = await this.documents.list();
     return { items: records.map((record) => toView(record)) };
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'The document id (its upload id)' })
+  @ApiOkResponse({
+    description: 'The document, and whether its signature verifies',
+    standardSchema: documentViewSchema,
+  })
+  @ApiBadRequestResponse({
+    description: 'The id is not a UUID',
+    standardSchema: errorResponseSchema,
+  })
+  @ApiNotFoundResponse({
+    description: 'No record of that id (yet)',
+    standardSchema: errorResponseSchema,
+  })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<DocumentView> {
     const record = await this.documents.get(id);
     if (!record) throw new NotFoundException(`No document ${id}.`);

@@ -7,6 +7,7 @@ import {
 } from '../common/auth/entra-token.verifier.js';
 import { DOCUMENTS_READ } from '../common/decorators/app-role.decorator.js';
 import { DocumentsRepository } from '../documents/documents.repository.js';
+import { publishOpenApiDocument } from '../openapi/openapi-document.js';
 import { SigningKeyService } from '../signing/signing-key.service.js';
 
 /** The variables the webhook and the Deployment give a pod; nothing here is contacted. */
@@ -59,6 +60,7 @@ export async function startBackendForTest(
     .useValue({ list: async () => [], get: async () => undefined, ...documents })
     .compile();
   const app = moduleRef.createNestApplication({ logger: false });
+  publishOpenApiDocument(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
