@@ -50,7 +50,6 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ExportP
     { PinoInstrumentation },
     { createAzureSdkInstrumentation },
     { BatchSpanProcessor, SimpleSpanProcessor, ConsoleSpanExporter },
-    { MeterProvider, PeriodicExportingMetricReader, ConsoleMetricExporter },
     { defaultResource, detectResources, envDetector, resourceFromAttributes },
   ] = await Promise.all([
     import('@opentelemetry/api'),
@@ -65,9 +64,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ExportP
     import('@opentelemetry/instrumentation-pino'),
     import('@azure/opentelemetry-instrumentation-azure-sdk'),
     import('@opentelemetry/sdk-trace-base'),
-    import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/resources'),
   ]);
+  // Metrics have nowhere to go without an exporter: the API's no-op meter then takes every
+  // instrument, and the metrics SDK (its readers, views, aggregation) is not even loaded.
+  const exportsMetrics = plan.metrics.length > 0 || plan.azureMonitor !== undefined;
+  const metricsSdk = exportsMetrics ? await import('@opentelemetry/sdk-metrics') : undefined;
 
   // The Azure SDK creates its own span per HTTP request (with the service's operation as parent);
   // without this, the http instrumentation would add a second, identical one under it.
@@ -82,7 +84,9 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ExportP
   const metricExporters = [];
   for (const exporter of plan.metrics) {
     metricExporters.push(
-      exporter === 'console' ? new ConsoleMetricExporter() : await otlpMetricExporter(exporter),
+      exporter === 'console'
+        ? new metricsSdk!.ConsoleMetricExporter()
+        : await otlpMetricExporter(exporter),
     );
   }
   if (plan.azureMonitor) {
@@ -113,18 +117,20 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ExportP
   // OTEL_PROPAGATORS (W3C trace context and baggage by default); OTEL_TRACES_SAMPLER applies.
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
   tracerProvider.register();
-  const meterProvider = new MeterProvider({
-    resource,
-    readers: metricExporters.map(
-      (exporter) =>
-        new PeriodicExportingMetricReader({
-          exporter,
-          exportIntervalMillis: plan.metricExportIntervalMs,
-          exportTimeoutMillis: Math.min(30_000, plan.metricExportIntervalMs),
-        }),
-    ),
-  });
-  metrics.setGlobalMeterProvider(meterProvider);
+  const meterProvider = metricsSdk
+    ? new metricsSdk.MeterProvider({
+        resource,
+        readers: metricExporters.map(
+          (exporter) =>
+            new metricsSdk.PeriodicExportingMetricReader({
+              exporter,
+              exportIntervalMillis: plan.metricExportIntervalMs,
+              exportTimeoutMillis: Math.min(30_000, plan.metricExportIntervalMs),
+            }),
+        ),
+      })
+    : undefined;
+  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
   // Logs stay on stdout (JSON, with trace ids); the OpenTelemetry log pipeline is not used.
   const unregister = registerInstrumentations({
     tracerProvider,
@@ -144,7 +150,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ExportP
   running = {
     async shutdown() {
       unregister();
-      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.all([tracerProvider.shutdown(), meterProvider?.shutdown()]);
     },
   };
 
