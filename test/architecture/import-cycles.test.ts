@@ -40,15 +40,20 @@ function sourceRoots(base: string): SourceRoot[] {
   });
 }
 
-/** @wi/<name> resolves to packages/<name>/src/index.ts, as the `source` export condition says. */
+/** @wi/<name>[/<subpath>] resolves as its package.json `exports` say under the `source` condition. */
 function workspacePackages(base: string): Map<string, string> {
   const packages = new Map<string, string>();
   for (const root of sourceRoots(base)) {
     const manifest = join(root.src, '..', 'package.json');
     if (!existsSync(manifest)) continue;
-    const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-    const index = join(root.src, 'index.ts');
-    if (name && existsSync(index)) packages.set(name, index);
+    const { name, exports = {} } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      name?: string;
+      exports?: Record<string, { source?: string }>;
+    };
+    for (const [subpath, conditions] of Object.entries(exports)) {
+      if (name && conditions.source)
+        packages.set(`${name}${subpath.slice(1)}`, join(root.src, '..', conditions.source));
+    }
   }
   return packages;
 }
@@ -164,6 +169,9 @@ describe('import cycles', () => {
       'services/backend/src/intake/intake-metrics.ts',
     );
     expect(graphs.packages.get('services/backend')).toContain('packages/azure');
+    expect(
+      graphs.files.get('services/backend/src/common/filters/azure-unavailable.filter.ts'),
+    ).toContain('packages/azure/src/errors/service-bus-failure.ts'); // @wi/azure/service-bus
   });
 
   it('finds none between files', () => {
@@ -188,7 +196,9 @@ describe('the cycle check itself', () => {
     writeFileSync(join(scratch, path), text);
   }
 
-  write('packages/one/package.json', JSON.stringify({ name: '@wi/one' }));
+  const manifest = (name: string) =>
+    JSON.stringify({ name, exports: { '.': { source: './src/index.ts' } } });
+  write('packages/one/package.json', manifest('@wi/one'));
   write('packages/one/src/index.ts', "export * from './a/worker.js';\n");
   // A file loop (type-only on one side), as intake/document-intake.worker.ts ⇄ intake-metrics.ts was.
   write(
@@ -210,7 +220,7 @@ describe('the cycle check itself', () => {
     "import { sign } from '../signing/signer.js';\nexport const handle = () => import('../signing/signer.js').then(() => sign);\n",
   );
   // A package loop.
-  write('packages/two/package.json', JSON.stringify({ name: '@wi/two' }));
+  write('packages/two/package.json', manifest('@wi/two'));
   write('packages/two/src/index.ts', "export { run } from '@wi/one';\n");
   write('packages/one/src/b/uses-two.ts', "export * from '@wi/two';\n");
 

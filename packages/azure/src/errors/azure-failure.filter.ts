@@ -5,7 +5,6 @@ import {
   AuthenticationRequiredError,
   CredentialUnavailableError,
 } from '@azure/identity';
-import { ServiceBusError } from '@azure/service-bus';
 import { type ArgumentsHost, HttpStatus, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
@@ -13,13 +12,13 @@ import type { AzureFailure } from './azure-failure.js';
 import { describeAzureError } from './describe-azure-error.js';
 
 /**
- * What the shared SDKs throw, for each service's @Catch(...). Nest picks a filter by instanceof,
- * so a filter that names these never sees an HttpException: a client's 400, 401 or 404 keeps its
- * own answer (and the auth filter its WWW-Authenticate challenge).
+ * What the HTTP pipeline and the credential throw, for each service's @Catch(...), beside the
+ * error classes of the SDKs it loads (SERVICE_BUS_ERRORS, Cosmos DB's). Nest picks a filter by
+ * instanceof, so a filter that names these never sees an HttpException: a client's 400, 401 or
+ * 404 keeps its own answer (and the auth filter its WWW-Authenticate challenge).
  */
 export const AZURE_SDK_ERRORS = [
   RestError,
-  ServiceBusError,
   AuthenticationError,
   AggregateAuthenticationError,
   AuthenticationRequiredError,

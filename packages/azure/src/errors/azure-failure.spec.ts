@@ -7,7 +7,12 @@ import {
 } from '@azure/identity';
 import { ServiceBusError } from '@azure/service-bus';
 import { describe, expect, it } from 'vitest';
-import { classifyAzureFailure } from './azure-failure.js';
+import { type AzureFailureRecognizer, classifyAzureFailure as classify } from './azure-failure.js';
+import { recognizeServiceBusError } from './service-bus-failure.js';
+
+/** As a service that uses Service Bus classifies. */
+const classifyAzureFailure = (error: unknown, more: AzureFailureRecognizer[] = []) =>
+  classify(error, [...more, recognizeServiceBusError]);
 
 function answered(status: number, headers: Record<string, string> = {}, code?: string): RestError {
   const request = createPipelineRequest({ url: 'https://stintake.blob.core.windows.net/uploads' });
@@ -118,5 +123,11 @@ describe('classifyAzureFailure', () => {
       retryAfterMs: 20,
     });
     expect(classifyAzureFailure(cosmos)).toBeUndefined();
+  });
+
+  it("knows Service Bus's errors only with its recognizer, so @wi/azure need not load that SDK", () => {
+    const busy = new ServiceBusError('busy', 'ServiceBusy');
+    expect(classify(busy)).toBeUndefined();
+    expect(classify(busy, [recognizeServiceBusError])).toEqual({ transient: true });
   });
 });

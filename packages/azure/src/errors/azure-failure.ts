@@ -4,7 +4,6 @@ import {
   AuthenticationRequiredError,
   CredentialUnavailableError,
 } from '@azure/identity';
-import { isServiceBusError, type ServiceBusErrorCode } from '@azure/service-bus';
 import { lastAttempt } from './describe-azure-error.js';
 
 /** What a caller needs to know about a failed Azure call: whether waiting can fix it, and how long. */
@@ -37,20 +36,6 @@ export const recognizeRestError: AzureFailureRecognizer = (error) => {
   };
 };
 
-/** What the Service Bus SDK reports when the namespace is busy, slow or out of reach. */
-const TRANSIENT_SERVICE_BUS_CODES: ReadonlySet<ServiceBusErrorCode> = new Set([
-  'ServiceBusy',
-  'ServiceTimeout',
-  'ServiceCommunicationProblem',
-  'GeneralError',
-]);
-
-/** UnauthorizedAccess, MessagingEntityNotFound, MessageLockLost, ... are answers, not outages. */
-export const recognizeServiceBusError: AzureFailureRecognizer = (error) => {
-  if (!isServiceBusError(error)) return undefined;
-  return { transient: TRANSIENT_SERVICE_BUS_CODES.has(error.code) };
-};
-
 /**
  * The credential's errors: Entra's refusal (AADSTS..., HTTP 400/401) and a credential the
  * environment cannot build are not transient; an unreachable or overloaded token endpoint is.
@@ -68,18 +53,19 @@ export const recognizeCredentialError: AzureFailureRecognizer = (error) => {
   return undefined;
 };
 
+/** What every service loads anyway: the HTTP pipeline (every SDK) and the credential. */
 const SHARED_RECOGNIZERS: readonly AzureFailureRecognizer[] = [
   recognizeRestError,
-  recognizeServiceBusError,
   recognizeCredentialError,
 ];
 
 /**
- * Classifies a failure on the SDKs' typed errors (RestError.statusCode, ServiceBusError.code,
- * the credential's error classes), never on message text. A retried operation's AggregateError
- * is judged by its last attempt. Undefined: not an Azure SDK error at all (a bug, say), which no
- * caller should present as an outage. A service adds the recognizers of SDKs only it loads
- * (Cosmos DB's ErrorResponse in the backend), so this module loads no SDK a service does not use.
+ * Classifies a failure on the SDKs' typed errors (RestError.statusCode, the credential's error
+ * classes, and those of the recognizers given), never on message text. A retried operation's
+ * AggregateError is judged by its last attempt. Undefined: not an Azure SDK error at all (a bug,
+ * say), which no caller should present as an outage. A service passes the recognizers of the
+ * SDKs it loads (ServiceBusError from `@wi/azure/service-bus`, Cosmos DB's ErrorResponse in the
+ * backend), so @wi/azure itself imports no SDK a service does not use.
  */
 export function classifyAzureFailure(
   error: unknown,

@@ -5,6 +5,7 @@ import {
   classifyAzureFailure,
   isTransientStatus,
 } from '@wi/azure';
+import { recognizeServiceBusError } from '@wi/azure/service-bus';
 
 /**
  * Cosmos DB answers with an ErrorResponse whose code is the HTTP status (429 with its own
@@ -22,7 +23,7 @@ export const recognizeCosmosError: AzureFailureRecognizer = (error) => {
   };
 };
 
-/** The backend's Azure failures: the shared SDKs' and Cosmos DB's, which only the backend loads. */
+/** The backend's Azure failures: the pipeline's and credential's, Service Bus's and Cosmos DB's. */
 export function classifyFailure(error: unknown): AzureFailure | undefined {
-  return classifyAzureFailure(error, [recognizeCosmosError]);
+  return classifyAzureFailure(error, [recognizeCosmosError, recognizeServiceBusError]);
 }

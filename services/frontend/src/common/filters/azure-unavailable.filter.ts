@@ -6,6 +6,7 @@ import {
   classifyAzureFailure,
   isTransientStatus,
 } from '@wi/azure';
+import { recognizeServiceBusError, SERVICE_BUS_ERRORS } from '@wi/azure/service-bus';
 import { BackendUnavailableError } from '../../documents/backend-client.js';
 
 /**
@@ -13,11 +14,11 @@ import { BackendUnavailableError } from '../../documents/backend-client.js';
  * 503 for every route, once. The upload form's own answers (HTML or JSON, with the blob cleaned
  * up) stay the uploads controller's.
  */
-@Catch(...AZURE_SDK_ERRORS, BackendUnavailableError)
+@Catch(...AZURE_SDK_ERRORS, ...SERVICE_BUS_ERRORS, BackendUnavailableError)
 export class AzureUnavailableFilter extends AzureFailureFilter {
   protected override classify(error: unknown): AzureFailure | undefined {
     if (error instanceof BackendUnavailableError) return classifyBackendFailure(error);
-    return classifyAzureFailure(error);
+    return classifyAzureFailure(error, [recognizeServiceBusError]);
   }
 
   protected override message(error: unknown): string {
@@ -34,5 +35,5 @@ export class AzureUnavailableFilter extends AzureFailureFilter {
  */
 function classifyBackendFailure(error: BackendUnavailableError): AzureFailure {
   if (error.statusCode !== undefined) return { transient: isTransientStatus(error.statusCode) };
-  return classifyAzureFailure(error.cause) ?? { transient: true };
+  return classifyAzureFailure(error.cause, [recognizeServiceBusError]) ?? { transient: true };
 }
