@@ -24,6 +24,25 @@ describe('describeAzureError', () => {
     );
   });
 
+  it("reads Entra's code from the credential's typed error_codes", () => {
+    const error = Object.assign(new Error('invalid_client Status code: 400'), {
+      statusCode: 400,
+      errorResponse: {
+        error: 'invalid_client',
+        errorDescription: 'no match',
+        errorCodes: [700213],
+      },
+    });
+    expect(describeAzureError(error)).toBe(
+      'AADSTS700213 HTTP 400: invalid_client Status code: 400',
+    );
+  });
+
+  it("gives Cosmos DB's numeric code as the HTTP status", () => {
+    const error = Object.assign(new Error('Request blocked by Auth'), { code: 403 });
+    expect(describeAzureError(error)).toBe('HTTP 403: Request blocked by Auth');
+  });
+
   it('keeps plain errors readable', () => {
     expect(describeAzureError(new Error('connect ECONNREFUSED 127.0.0.1:5671'))).toBe(
       'connect ECONNREFUSED 127.0.0.1:5671',

@@ -1,8 +1,10 @@
 /**
  * One line for logs and health reports: Azure's own error code first (AADSTS700213,
  * AuthorizationPermissionMismatch, Forbidden, UnauthorizedAccess, ...), then its message, never
- * a token or a request body. Branches on typed fields, not on message text, except for the
- * AADSTS code, which Entra only reports inside the message.
+ * a token or a request body. The code comes from typed fields: the credential's
+ * errorResponse.errorCodes (Entra's error_codes), RestError's and ServiceBusError's code, the
+ * HTTP status (Cosmos DB's numeric code). Only when Entra's numbers are not in a typed field (an
+ * error MSAL reports as text) is the AADSTS code read from the message.
  */
 export function describeAzureError(error: unknown): string {
   error = lastAttempt(error);
@@ -10,11 +12,16 @@ export function describeAzureError(error: unknown): string {
   const fields = error as Error & {
     code?: unknown;
     statusCode?: unknown;
-    errorResponse?: { error?: string };
+    errorResponse?: { errorCodes?: unknown };
   };
-  const aadsts = /AADSTS\d+/.exec(error.message)?.[0];
-  const code = aadsts ?? (typeof fields.code === 'string' ? fields.code : undefined);
-  const status = typeof fields.statusCode === 'number' ? `HTTP ${fields.statusCode}` : undefined;
+  const entraCodes = fields.errorResponse?.errorCodes;
+  const entra =
+    Array.isArray(entraCodes) && typeof entraCodes[0] === 'number'
+      ? `AADSTS${entraCodes[0]}`
+      : /AADSTS\d+/.exec(error.message)?.[0];
+  const code = entra ?? (typeof fields.code === 'string' ? fields.code : undefined);
+  const statusCode = typeof fields.statusCode === 'number' ? fields.statusCode : fields.code;
+  const status = typeof statusCode === 'number' ? `HTTP ${statusCode}` : undefined;
   const message = firstLine(error.message);
   return [code, status].filter(Boolean).join(' ') + (code || status ? ': ' : '') + message;
 }
