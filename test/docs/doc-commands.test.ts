@@ -196,6 +196,29 @@ const allowlist: Entry[] = [
     ],
     note: 'the block run as it is on a copy of the repository',
   },
+  // [keda] begin
+  // docs/keda.md, Remove KEDA (its git rm, its marker deletion, its JSON edit, the lockfile)
+  {
+    pattern:
+      /^(git rm -r -q docs\/keda\.md .*|git grep -l -z -e '\\\[keda\\\]' .*|node -e 'const fs = require\("fs"\); .*"infra\/identities\.json".*|pnpm install)$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/docs/remove-keda.test.ts', contains: "block.snippet === 'remove-keda'" }],
+    note: 'the block run on a copy of the repository, pnpm install with --lockfile-only --offline',
+  },
+  // [keda] end
+  // The last step of both removal recipes: reformat what the deletions left.
+  {
+    pattern:
+      /^pnpm exec prettier --write --ignore-unknown \$\(git diff --name-only --diff-filter=M\)$/,
+    how: 'exercised in CI',
+    by: [
+      {
+        file: 'test/docs/remove-showcase.test.ts',
+        contains: "block.snippet === 'remove-showcase'",
+      },
+      { file: 'test/docs/remove-keda.test.ts', contains: "block.snippet === 'remove-keda'" }, // [keda]
+    ],
+  },
 ];
 
 /** `a && b` is two commands, each of which must be known. */
