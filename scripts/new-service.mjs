@@ -4,9 +4,8 @@
 //                                    /healthz/live and /healthz/ready, the Identity report
 //   infra/identities.json            its identity id-<name>, ServiceAccount, federated credential
 //                                    (no roles, no uses: the declaration is yours to edit)
-//   infra/main.bicep                 the output <name>ClientId
 //   k8s/base/<name>/                 ServiceAccount, Deployment, Service, NetworkPolicy, PDB, and
-//                                    uses.env (its names, from the declaration)
+//                                    uses-patch.yaml (its names, from the declaration)
 //   k8s/base/kustomization.yaml, network-policies/allow-azure.yaml, components/azure-outputs,
 //   overlays/local (local.env, a CA patch, one replica), overlays/aks/azure.env.example
 // then links the workspace package (pnpm install --prefer-offline: the lockfile gets its importer,
@@ -15,7 +14,8 @@
 // every service of the declaration already.
 //
 //   pnpm new:service <name> [--no-install]
-//   pnpm new:service --sync     after editing a service's `uses`: rewrites k8s/base/*/uses.env
+//   pnpm new:service --sync     after a role edit: rewrites k8s/base/*/uses-patch.yaml and
+//                               docker-compose.yml from the declaration
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -35,14 +35,14 @@ import {
   serviceAccountSubject,
 } from '@wi/identities';
 import { format, resolveConfig } from 'prettier';
-import { NameError, camel, checkName, constant, pascal } from './new-service/names.mjs';
+import { NameError, checkName, constant, pascal } from './new-service/names.mjs';
 import {
+  addImageVersionReplacement,
   addOutputTargets,
   appendEnvLine,
   appendToYamlList,
-  insertAfterLast,
 } from './new-service/shared-files.mjs';
-import { syncUses, usesEnv } from './new-service/sync.mjs';
+import { USES_PATCH, syncUses, usesPatch } from './new-service/sync.mjs';
 import { render, renderTree } from './new-service/templates.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -72,8 +72,9 @@ async function main(argv) {
     console.log(
       changed.length
         ? changed.map((file) => `wrote ${relative(root, file)}`).join('\n')
-        : 'every uses.env matches infra/identities.json',
+        : 'every uses-patch.yaml matches infra/identities.json',
     );
+    renderCompose();
     return;
   }
   if (positionals.length !== 1) throw new NameError(USAGE);
@@ -100,7 +101,7 @@ async function main(argv) {
   for (const [path, text] of renderTree('k8s/base', values_)) {
     await write(join('k8s', 'base', name, path), text);
   }
-  await write(join('k8s', 'base', name, 'uses.env'), usesEnv(identity));
+  await write(join('k8s', 'base', name, USES_PATCH), usesPatch(identity));
   await write(
     join('k8s', 'overlays', 'local', `${name}-local.yaml`),
     render('k8s/local/local-patch.yaml', values_),
@@ -130,7 +131,6 @@ async function main(argv) {
       () =>
         addOutputTargets(k8s('components', 'azure-outputs', 'kustomization.yaml'), {
           name,
-          camel: camel(name),
           clientIdAnnotation: CLIENT_ID_ANNOTATION,
           shared: SHARED_OUTPUTS,
         }),
@@ -148,7 +148,7 @@ async function main(argv) {
       () =>
         appendEnvLine(
           k8s('overlays', 'local', 'local.env'),
-          `${camel(name)}ClientId`,
+          `${name}ClientId`,
           localClientId(identity),
         ),
     ],
@@ -157,17 +157,24 @@ async function main(argv) {
       () =>
         appendEnvLine(
           k8s('overlays', 'aks', 'azure.env.example'),
-          `${camel(name)}ClientId`,
+          `${name}ClientId`,
           fakeClientId(name),
         ),
     ],
     [
-      'infra/main.bicep',
+      'k8s/overlays/aks/kustomization.yaml',
       () =>
-        insertAfterLast(
-          join(root, 'infra', 'main.bicep'),
-          /^output \w+ClientId string = filter\(created, .*$/gm,
-          render('infra/client-id-output.bicep', values_),
+        addImageVersionReplacement(k8s('overlays', 'aks', 'kustomization.yaml'), {
+          name,
+        }),
+    ],
+    [
+      'k8s/overlays/aks/azure.env.example',
+      () =>
+        appendEnvLine(
+          k8s('overlays', 'aks', 'azure.env.example'),
+          `${name}ImageVersion`,
+          `0.0.0-example@sha256:${fakeDigest(name)}`,
         ),
     ],
   ];
@@ -182,13 +189,10 @@ async function main(argv) {
   console.log(written.map((path) => `wrote ${path}`).join('\n'));
   if (!values['no-install'])
     run('pnpm', [join(root, 'scripts', 'pnpm.mjs'), 'install', '--prefer-offline']);
-  const compose = join(root, 'scripts', 'render-compose.mjs');
-  if (existsSync(compose)) run('docker-compose.yml', [compose]);
-  else
-    console.log('(no scripts/render-compose.mjs: add the service to docker-compose.yml yourself)');
+  renderCompose();
   console.log(
     `\n${name}: give it roles and names in infra/identities.json (roleAssignments, uses), then\n` +
-      '  pnpm new:service --sync   # its Deployment gets the names it uses\n' +
+      '  pnpm new:service --sync   # its Deployment and compose get the names it uses\n' +
       '  pnpm check:wiring         # every link of its identity holds\n' +
       `  pnpm dev                  # starts it as ${identity.managedIdentityName} on port ${values_.port}`,
   );
@@ -211,7 +215,6 @@ function newIdentity(name, declaration) {
 function placeholders(name, identity, workloads) {
   return {
     name,
-    camel: camel(name),
     Pascal: pascal(name),
     CONST: constant(name),
     namespace: identity.serviceAccount.namespace,
@@ -247,6 +250,19 @@ function fakeClientId(name) {
   const hex = [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(16);
   const digits = hex.padStart(8, '0').slice(-8);
   return `${digits}-${digits.slice(0, 4)}-4${digits.slice(1, 4)}-8${digits.slice(5, 8)}-${digits}fa4e`;
+}
+
+/** docker-compose.yml carries each service's identity and names: rendered from the declaration. */
+function renderCompose() {
+  const compose = join(root, 'scripts', 'render-compose.mjs');
+  if (existsSync(compose)) run('docker-compose.yml', [compose]);
+  else
+    console.log('(no scripts/render-compose.mjs: add the service to docker-compose.yml yourself)');
+}
+
+/** A fake image digest for azure.env.example: 64 hex digits, fa4e… like the others, per service. */
+function fakeDigest(name) {
+  return `${'fa4e'.repeat(14)}${fakeClientId(name).slice(0, 8)}`;
 }
 
 function run(what, args) {

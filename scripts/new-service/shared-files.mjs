@@ -27,9 +27,9 @@ export function appendToYamlList(file, path, item) {
  * k8s/components/azure-outputs: the new ServiceAccount and Deployment become targets of every
  * replacement the backend's share (tenant, endpoints, image), and the new client id gets its own.
  * Names (containers, queues, secrets) are not among them: they come from the declaration
- * (uses.env), not from Bicep outputs.
+ * (uses-patch.yaml), not from Bicep outputs.
  */
-export function addOutputTargets(file, { name, camel, clientIdAnnotation, shared }) {
+export function addOutputTargets(file, { name, clientIdAnnotation, shared }) {
   editYaml(file, (doc) => {
     const replacements = doc.get('replacements');
     for (const replacement of replacements.items) {
@@ -53,7 +53,7 @@ export function addOutputTargets(file, { name, camel, clientIdAnnotation, shared
     }
     replacements.add(
       doc.createNode({
-        source: { kind: 'ConfigMap', name: 'azure-outputs', fieldPath: `data.${camel}ClientId` },
+        source: { kind: 'ConfigMap', name: 'azure-outputs', fieldPath: `data.${name}ClientId` },
         targets: [
           {
             select: { kind: 'ServiceAccount', name },
@@ -72,13 +72,22 @@ export function appendEnvLine(file, key, value) {
   writeFileSync(file, `${text.endsWith('\n') ? text : `${text}\n`}${key}=${value}\n`);
 }
 
-/** Inserts `block` after the last line matching `anchor` (a regular expression with the m flag). */
-export function insertAfterLast(file, anchor, block) {
-  const text = readFileSync(file, 'utf8');
-  const matches = [...text.matchAll(anchor)];
-  const last = matches.at(-1);
-  if (!last) throw new Error(`${file}: nothing matches ${anchor}`);
-  const end = text.indexOf('\n', last.index + last[0].length);
-  const at = end === -1 ? text.length : end + 1;
-  writeFileSync(file, `${text.slice(0, at)}${block}${text.slice(at)}`);
+/**
+ * k8s/overlays/aks: the image by the digest of its build, `<service>ImageVersion`
+ * (tag@sha256:…, which scripts/write-aks-env.sh takes from $<SERVICE>_IMAGE_VERSION), as the
+ * backend's is: a copy of the backend's replacement with the names replaced.
+ */
+export function addImageVersionReplacement(file, { name }) {
+  editYaml(file, (doc) => {
+    const replacements = doc.get('replacements');
+    const backend = replacements.items.find(
+      (r) => r.getIn(['source', 'fieldPath']) === 'data.backendImageVersion',
+    );
+    if (!backend) throw new Error(`${file}: no replacement of data.backendImageVersion to copy`);
+    const json = JSON.stringify(backend.toJSON())
+      .replace('"data.backendImageVersion"', `"data.${name}ImageVersion"`)
+      .replaceAll('"name":"backend"', `"name":"${name}"`)
+      .replaceAll('[name=backend]', `[name=${name}]`);
+    replacements.add(doc.createNode(JSON.parse(json)));
+  });
 }

@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { IdentityProbe, IdentityReport } from '@wi/contracts';
+import type { IdentityProbe, IdentityReport } from '@wi/contracts'; // [showcase]
 import {
   type ServiceIdentity,
   identitiesWith,
@@ -207,35 +207,48 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
   );
 
   it('pnpm dev starts it under its own identity, and its Identity report shows its probes', async () => {
+    const portVariable = `${name!.toUpperCase().replaceAll('-', '_')}_PORT`;
     const ports = {
       FRONTEND_PORT: String(await freePort()),
       BACKEND_PORT: String(await freePort()),
-      [`${name!.toUpperCase().replaceAll('-', '_')}_PORT`]: String(await freePort()),
+      [portVariable]: String(await freePort()),
     };
+    // LOG_LEVEL=debug: pnpm dev prints the local cloud's events, each token exchange among them.
     const dev: ChildProcess = spawn(process.execPath, ['scripts/dev.mjs'], {
       cwd: scratch,
-      env: { ...process.env, ...ports, LOCAL_AZURE_FREE_PORTS: 'true' },
+      env: { ...process.env, ...ports, LOCAL_AZURE_FREE_PORTS: 'true', LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    const clientId = localClientId({ managedIdentityName: `id-${name}` });
+    const subject = `system:serviceaccount:doc-intake:${name}`;
     try {
-      const url = `http://127.0.0.1:${ports[`${name!.toUpperCase().replaceAll('-', '_')}_PORT`]}`;
-      await waitForOk(`${url}/healthz/ready`, undefined, 90_000).catch((error: Error) => {
+      const url = `http://127.0.0.1:${ports[portVariable]}`;
+      // Ready means its readiness probed each name it uses, with its own tokens.
+      await waitForOk(`${url}/healthz/ready`, undefined, 150_000).catch((error: Error) => {
         throw new Error(`${error.message}\n${output}`);
       });
       expect(output).toMatch(new RegExp(`starting [^\\n]*\\b${name}\\b`));
+      const exchanges = [...output.matchAll(/^local-azure (\{"event":"token-exchange".*\})$/gm)]
+        .map(
+          (match) =>
+            JSON.parse(match[1]!) as { outcome: string; clientId: string; subject: string },
+        )
+        .filter((exchange) => exchange.subject === subject);
+      expect(exchanges.length, output).toBeGreaterThan(0);
+      for (const exchange of exchanges) {
+        expect(exchange).toMatchObject({ outcome: 'success', clientId });
+      }
+      // [showcase] begin
       const response = await fetch(`${url}/identity`);
       expect(response.status).toBe(200);
       const report = (await response.json()) as IdentityReport;
-      const clientId = localClientId({ managedIdentityName: `id-${name}` });
       expect(report.service).toBe(name);
       expect(report.workloadIdentity.clientId).toBe(clientId);
-      expect(report.workloadIdentity.serviceAccountToken?.sub).toBe(
-        `system:serviceaccount:doc-intake:${name}`,
-      );
+      expect(report.workloadIdentity.serviceAccountToken?.sub).toBe(subject);
       // One allowed probe per name it uses, by exactly the role the edit gave it; and a denied
       // read of every other declared name (from the declaration), each refused by the data plane.
       const allowed = Object.values(roleEdit.uses!).map((used) =>
@@ -258,16 +271,17 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
       ).toEqual(allowed.sort());
       expect(outcomes.map((p) => p.action)).toContain('read secret backend-signing-key');
       for (const probe of outcomes) expect(probe.outcome, probe.action).toBe(probe.expected);
-      // Its token exchanges were for its own managed identity: the access tokens name its client id.
+      // The tokens it shows were issued to its own client id.
       expect(report.tokens.length).toBeGreaterThan(0);
       for (const token of report.tokens) {
         expect(token.claims?.appid ?? token.claims?.azp, token.scope).toBe(clientId);
       }
+      // [showcase] end
     } finally {
       if (dev.exitCode === null) dev.kill('SIGINT');
     }
     expect(await exited, output).toBe(0);
-  }, 240_000);
+  }, 300_000);
 
   it.skipIf(skipBicepTests)(
     'bicep build of the copy creates its identity, federated credential and role assignments',
@@ -300,10 +314,9 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
       expect(assignments.map((r) => r.scope).sort()).toEqual(
         roleEdit.roleAssignments.map((r) => expectedScope(result, r.scope)).sort(),
       );
-      // The client id reaches the overlays' env files through the output the generator added.
-      expect(show(result.outputs[`${name}ClientId`]!)).toBe(
-        show(runtimeReference(uami.id, 'clientId')),
-      );
+      // Its client id reaches the AKS env file through workloadClientIds (scripts/write-aks-env.sh).
+      expect(result.outputs.workloadClientIds).toBeDefined();
     },
+    240_000,
   );
 });

@@ -44,12 +44,14 @@ aksExamples.push(kedaExample); // [keda]
 
 // What scripts/deploy-app.sh learns at deploy time rather than from Bicep: the tag, the digests
 // of the registry build, the API app registration (Microsoft Graph) and the Ingress certificate.
+// One image digest per service, an audience and scope per service that declares an api.
+const variable = (service: string) => service.toUpperCase().replaceAll('-', '_');
 const deployTimeKeys = [
   'imageTag',
-  'frontendImageVersion',
-  'backendImageVersion',
-  'backendApiAudience',
-  'backendApiScope',
+  ...services.map((identity) => `${identity.service}ImageVersion`),
+  ...services
+    .filter((identity) => identity.api)
+    .flatMap((identity) => [`${identity.service}ApiAudience`, `${identity.service}ApiScope`]),
   'ingressHost',
   'ingressCertificateUri',
 ];
@@ -59,10 +61,21 @@ const exampleOutputs = () =>
   Object.fromEntries(Object.entries(example).filter(([key]) => !deployTimeKeys.includes(key)));
 
 /** The deploy-time values of the example, as scripts/deploy-app.sh exports them. */
-const exampleDeployTime = () => ({
-  FRONTEND_IMAGE_VERSION: example.frontendImageVersion!,
-  BACKEND_IMAGE_VERSION: example.backendImageVersion!,
-  BACKEND_API_AUDIENCE: example.backendApiAudience!,
+const exampleDeployTime = (): Record<string, string> => ({
+  ...Object.fromEntries(
+    services.map((identity) => [
+      `${variable(identity.service)}_IMAGE_VERSION`,
+      example[`${identity.service}ImageVersion`]!,
+    ]),
+  ),
+  ...Object.fromEntries(
+    services
+      .filter((identity) => identity.api)
+      .map((identity) => [
+        `${variable(identity.service)}_API_AUDIENCE`,
+        example[`${identity.service}ApiAudience`]!,
+      ]),
+  ),
   INGRESS_HOST: example.ingressHost!,
   INGRESS_CERTIFICATE_URI: example.ingressCertificateUri!,
 });
@@ -115,15 +128,19 @@ describe('the env files: Bicep outputs in, nothing typed by hand', () => {
     const outputs = [...readFileSync(bicep, 'utf8').matchAll(/^output\s+(\w+)\s/gm)].map(
       (match) => match[1],
     );
+    // A service's client id without an output of its own comes from workloadClientIds.
+    const fromClientIds = outputs.includes('workloadClientIds')
+      ? services.map((identity) => clientIdOutput(identity.service))
+      : [];
     const fromBicep = aksExamples
       .flatMap((file) => Object.keys(file))
-      .filter((key) => !deployTimeKeys.includes(key));
+      .filter((key) => !deployTimeKeys.includes(key) && !fromClientIds.includes(key));
     expect(outputs).toEqual(expect.arrayContaining(fromBicep));
     expect(fromBicep.length).toBeGreaterThan(10);
   });
 
   it('pins each image to the digest of its build (tag@sha256:...)', () => {
-    for (const key of ['frontendImageVersion', 'backendImageVersion']) {
+    for (const key of services.map((identity) => `${identity.service}ImageVersion`)) {
       expect(example[key], key).toMatch(/^[\w][\w.-]*@sha256:[0-9a-f]{64}$/);
     }
   });

@@ -4,8 +4,12 @@ import {
   checkRestricted,
   type IPodSpec,
 } from '@wi/wiring';
+import { identitiesWith } from '@wi/identities';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copy, get, podSpec, renderOverlays, skipKubectlTests } from './support/k8s.js';
+import { copy, get, identities, podSpec, renderOverlays, skipKubectlTests } from './support/k8s.js';
+
+/** The declaration's services: one Deployment each. */
+const workloads = identitiesWith(identities).identities.map((identity) => identity.service);
 
 type Mutation = (spec: IPodSpec) => void;
 const main = (spec: IPodSpec) => spec.containers[0]!;
@@ -70,7 +74,7 @@ describe.skipIf(skipKubectlTests)('Pod Security Standard "restricted"', () => {
 
   it.each(['aks', 'local'])('holds for every pod template of the %s overlay', (name) => {
     const { objects } = overlays.find((overlay) => overlay.overlay === name)!;
-    expect(objects.filter((o) => o.kind === 'Deployment')).toHaveLength(2);
+    expect(objects.filter((o) => o.kind === 'Deployment')).toHaveLength(workloads.length);
     expect(checkRestricted(objects)).toEqual([]);
   });
 
@@ -82,7 +86,7 @@ describe.skipIf(skipKubectlTests)('Pod Security Standard "restricted"', () => {
     });
   });
 
-  describe.each(['frontend', 'backend'])('fails for %s when', (service) => {
+  describe.each(workloads)('fails for %s when', (service) => {
     it.each(mutations)('%s', (_, mutate, control) => {
       const objects = copy(overlays[0]!.objects);
       mutate(podSpec(objects, service));

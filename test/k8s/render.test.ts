@@ -1,10 +1,18 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIN_KUBECTL_MINOR, type RenderedOverlay, findKubectl, kustomize } from '@wi/wiring';
+import { identitiesWith } from '@wi/identities';
+import {
+  MIN_KUBECTL_MINOR,
+  type RenderedOverlay,
+  findKubectl,
+  kustomize,
+  readEnvFile,
+} from '@wi/wiring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   aksExampleEnv,
+  identities,
   k8sDir,
   renderBase,
   renderOverlays,
@@ -63,10 +71,19 @@ describe.skipIf(skipKubectlTests)('kubectl kustomize renders every overlay', () 
     const images = aks.objects
       .filter((object) => object.kind === 'Deployment')
       .map((object) => JSON.stringify(object).match(/"image":"([^"]+)"/)![1]);
-    expect(images.sort()).toEqual([
-      'acrfakeexample.azurecr.io/doc-intake-backend:0.0.0-example@sha256:fa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4e0002',
+    // doc-intake-<service> of each service of the declaration, by its <service>ImageVersion.
+    const example = readEnvFile(aksExampleEnv);
+    expect(images.sort()).toEqual(
+      identitiesWith(identities)
+        .identities.map(
+          ({ service }) =>
+            `${example.acrLoginServer}/doc-intake-${service}:${example[`${service}ImageVersion`]}`,
+        )
+        .sort(),
+    );
+    expect(images).toContain(
       'acrfakeexample.azurecr.io/doc-intake-frontend:0.0.0-example@sha256:fa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4efa4e0001',
-    ]);
+    );
     // By digest in AKS: every image reference pins the build (tag@sha256:<64 hex>).
     for (const image of images) expect(image).toMatch(/:[\w.-]+@sha256:[0-9a-f]{64}$/);
     // A registry with a port (the local one) must not be mistaken for the tag.

@@ -57,7 +57,10 @@ const cases: Case[] = [
     name: 'the Namespace is not rendered',
     mutate: ({ objects }) =>
       void objects.splice(objects.indexOf(get(objects, 'Namespace', 'doc-intake')), 1),
-    expected: ['frontend namespace', 'backend namespace'],
+    // Every service's: the file's namespace is gone for all of them.
+    expected: identitiesWith(identities).identities.map(
+      (identity) => `${identity.service} namespace` as const,
+    ),
     says: /no Namespace doc-intake in the output/,
   },
   {
@@ -251,7 +254,9 @@ describe.skipIf(skipKubectlTests)(
       // Ten links for each identity the overlay has (a feature's are its overlay's): nothing is silently
       // left out.
       expect(links).toHaveLength(10 * identitiesWith(identities).identities.length);
-      expect(new Set(links.map((link) => link.identity))).toEqual(new Set(['frontend', 'backend']));
+      expect(new Set(links.map((link) => link.identity))).toEqual(
+        new Set(identitiesWith(identities).identities.map((identity) => identity.service)),
+      );
     });
 
     it.each(cases)('catches it when $name', ({ mutate, expected, says }) => {

@@ -6,8 +6,7 @@
 
 /** The env-file key (Bicep output) that holds the client id of a service's managed identity. */
 export function clientIdOutput(service: string): string {
-  // camelCase, as a Bicep output must be named: report-worker → reportWorkerClientId.
-  return `${service.replace(/-([a-z0-9])/g, (_, next: string) => next.toUpperCase())}ClientId`;
+  return `${service}ClientId`;
 }
 
 export const TENANT_ID_OUTPUT = 'tenantId';

@@ -371,6 +371,6 @@ function usesFailure(
   if (mismatches.length === 0) return undefined;
   return {
     problem: mismatches.join('; '),
-    fix: `set each to the name infra/identities.json declares, in k8s/base/${identity.service}/deployment.yaml (for a service made by pnpm new:service, run pnpm new:service --sync: it writes k8s/base/${identity.service}/uses.env)`,
+    fix: `set each to the name infra/identities.json declares, in k8s/base/${identity.service}/deployment.yaml (for a service made by pnpm new:service, run pnpm new:service --sync: it writes k8s/base/${identity.service}/uses-patch.yaml)`,
   };
 }
