@@ -93,6 +93,17 @@ describe('AppModule wiring: the global guard and filters', () => {
     expect(await response.json()).toEqual({ statusCode: 500, message: 'Internal server error' });
   });
 
+  it('keeps a malformed JSON body a 400, not a 500', async () => {
+    const started = await startBackendForTest();
+    app = started.app;
+    const response = await fetch(`${started.url}/documents`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer frontend', 'content-type': 'application/json' },
+      body: '{"oops',
+    });
+    expect(response.status).toBe(400);
+  });
+
   it("keeps a client's bad request a 400 and an unknown document a 404", async () => {
     const get = await backend();
     expect((await get('/documents/not-a-uuid', 'frontend')).status).toBe(400);

@@ -108,6 +108,16 @@ describe('AppModule wiring: the global filter and guard', () => {
     expect(await failed.json()).toEqual({ statusCode: 500, message: 'Internal server error' });
   });
 
+  it('keeps a malformed JSON body a 400, not a 500', async () => {
+    const post = await frontend({});
+    const response = await post('/uploads', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"oops',
+    });
+    expect(response.status).toBe(400);
+  });
+
   it('refuses a cross-site POST before reading it (the global SameOriginGuard)', async () => {
     const post = await frontend({});
     const response = await post('/uploads', {
