@@ -8,7 +8,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PORTS, type LocalCloud } from '@wi/local-azure';
-import { localClientId } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipKubectlTests } from '../k8s/support/k8s.js';
 import { freePort, startLocalCloud, waitForOk } from '../support/local-stack.js';
@@ -87,19 +86,6 @@ const allowlist: Entry[] = [
     pattern: /^node packages\/identities\/dist\/cli\.js schema$/,
     how: 'run here',
     test: 'identities schema',
-  },
-  {
-    pattern: /^mkdir -p k8s\/base\/reporter$|^sed 's\/backend\/reporter\/g' k8s\/base\/backend\//,
-    how: 'exercised in CI',
-    by: [
-      { file: 'test/docs/forking.test.ts', contains: "snippet(guide, 'copy-backend-manifests')" },
-    ],
-    note: 'run as written, on a copy of k8s/',
-  },
-  {
-    pattern: /^node --input-type=module -e "import \{ localClientId \}/,
-    how: 'run here',
-    test: 'localClientId',
   },
   // docs/troubleshooting.md: diagnostics
   {
@@ -206,6 +192,17 @@ const allowlist: Entry[] = [
     note: 'the block run on a copy of the repository, pnpm install with --lockfile-only --offline',
   },
   // [keda] end
+  // docs/forking.md, Add a service: the generator, its --sync after the role edit, and pnpm dev
+  {
+    pattern: /^pnpm (new:service reporter|new:service --sync|dev)$/,
+    how: 'exercised in CI',
+    by: [
+      { file: 'test/docs/new-service.test.ts', contains: "snippet(guide, 'new-service-command')" },
+      { file: 'test/docs/new-service.test.ts', contains: "pnpmRun('new:service', '--sync')" },
+      { file: 'test/docs/new-service.test.ts', contains: "['scripts/dev.mjs']" },
+    ],
+    note: 'on a scratch copy of the repository: the generator as written, then pnpm dev starts the new service',
+  },
   // The last step of both removal recipes: reformat what the deletions left.
   {
     pattern:
@@ -317,12 +314,6 @@ describe('the cheap commands, run', () => {
       readFileSync(join(repoRoot, 'infra', 'identities.schema.json'), 'utf8'),
     ) as unknown;
     expect(printed).toEqual(committed);
-  });
-
-  it('the localClientId one-liner of docs/forking.md prints the local cloud’s client id', () => {
-    expect(sh(documented('localClientId')).trim()).toBe(
-      localClientId({ managedIdentityName: 'id-reporter' }),
-    );
   });
 
   it('pnpm test <filter>: the argument reaches Vitest as a file filter', () => {

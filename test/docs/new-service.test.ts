@@ -206,6 +206,31 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
     },
   );
 
+  it.skipIf(skipKubectlTests)(
+    "the repository's Kubernetes tests and the new service's own spec pass with it, no test edited",
+    () => {
+      // A test run of its own in the copy (not this one's workers: their variables stay out).
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')),
+      );
+      const result = spawnSync(
+        process.execPath,
+        [
+          join(scratch, 'node_modules', 'vitest', 'vitest.mjs'),
+          'run',
+          'test/k8s',
+          `services/${name}`,
+        ],
+        { cwd: scratch, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 },
+      );
+      const output = `${result.stdout}${result.stderr}`;
+      expect(result.status, output.slice(-6000)).toBe(0);
+      expect(output).toMatch(new RegExp(`services/${name}/src/config/${name}-config\\.spec\\.ts`));
+      expect(output).toMatch(/Tests\s+.*\d+ passed/);
+    },
+    300_000,
+  );
+
   it('pnpm dev starts it under its own identity, and its Identity report shows its probes', async () => {
     const portVariable = `${name!.toUpperCase().replaceAll('-', '_')}_PORT`;
     const ports = {
