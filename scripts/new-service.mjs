@@ -7,7 +7,8 @@
 //   k8s/base/<name>/                 ServiceAccount, Deployment, Service, NetworkPolicy, PDB, and
 //                                    uses-patch.yaml (its names, from the declaration)
 //   k8s/base/kustomization.yaml, network-policies/allow-azure.yaml, components/azure-outputs,
-//   overlays/local (local.env, a CA patch, one replica), overlays/aks/azure.env.example
+//   overlays/local (local.env, a CA patch, one replica), overlays/aks (its image by digest, and
+//   azure.env.example)
 // then links the workspace package (pnpm install --prefer-offline: the lockfile gets its importer,
 // which the image build's frozen install needs) and, when scripts/render-compose.mjs
 // exists, renders docker-compose.yml. `pnpm dev`, the Dockerfile and scripts/docker-build.sh take

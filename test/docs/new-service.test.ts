@@ -52,6 +52,14 @@ const documentedEntry = JSON.parse(snippet(guide, 'reporter-identity')) as Servi
 const name = /^pnpm new:service ([a-z0-9-]+)$/.exec(command)?.[1];
 const pnpm = join(repoRoot, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
 
+/** test/k8s files that check every service of the declaration: the new one must pass them too. */
+const K8S_TESTS_PER_SERVICE = [
+  'env-files.test.ts',
+  'render.test.ts',
+  'pod-security.test.ts',
+  'wiring.test.ts',
+];
+
 const scratch = mkdtempSync(join(tmpdir(), 'new-service-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -218,7 +226,8 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
         [
           join(scratch, 'node_modules', 'vitest', 'vitest.mjs'),
           'run',
-          'test/k8s',
+          // The ones that iterate the declaration's services (the rest name frontend and backend).
+          ...K8S_TESTS_PER_SERVICE.map((file) => `test/k8s/${file}`),
           `services/${name}`,
         ],
         { cwd: scratch, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 },
