@@ -189,12 +189,18 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
   try {
     const probe = options.expectNotReady ? 'live' : 'ready';
-    for (const identity of startOrder(cloud.identities.identities)) {
+    // The app's own wiring (which service calls which) is the real declaration's, also when a
+    // test edits the copy the cloud enforces: a caller whose grant a test removed still calls.
+    const wiring = identitiesWith(await loadIdentities(identitiesFile)).identities;
+    const started = new Set(cloud.identities.identities.map((identity) => identity.service));
+    for (const identity of startOrder(wiring).filter((i) => started.has(i.service))) {
       const urls = Object.fromEntries(
-        (identity.calls ?? []).map((call) => [
-          `${call.service.toUpperCase().replaceAll('-', '_')}_URL`,
-          services[call.service]!.url,
-        ]),
+        (identity.calls ?? [])
+          .filter((call) => services[call.service])
+          .map((call) => [
+            `${call.service.toUpperCase().replaceAll('-', '_')}_URL`,
+            services[call.service]!.url,
+          ]),
       );
       services[identity.service] = await startService(identity.service, {
         ...cloud.env(identity.service),
