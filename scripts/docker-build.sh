@@ -11,6 +11,7 @@
 #   DOCKER_BUILD_NETWORK  network of the build's RUN steps (default host: the steps only download
 #                         from the npm registry, and a daemon without NAT, such as dockerd
 #                         --iptables=false, gives bridge containers no way out)
+#   COMPILE_CACHE         true | false (default): bake Node's compile cache into the service images
 #   BUILD_CA_FILE         extra CA certificates for downloads behind a TLS-intercepting proxy
 #                         (default: the system bundle, when there is one; passed as a build secret)
 set -euo pipefail
@@ -26,6 +27,7 @@ targets=("$@")
 
 args=(--network "${DOCKER_BUILD_NETWORK:-host}")
 [ -n "${NODE_IMAGE:-}" ] && args+=(--build-arg "NODE_IMAGE=$NODE_IMAGE")
+[ -n "${COMPILE_CACHE:-}" ] && args+=(--build-arg "COMPILE_CACHE=$COMPILE_CACHE")
 ca=${BUILD_CA_FILE-}
 if [ -z "$ca" ]; then
   for candidate in "${SSL_CERT_FILE:-}" /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do
