@@ -3,11 +3,13 @@
 // Service Bus announcement) against the same file sent with `uploadStream` straight to the Blob
 // emulator, with the frontend's identity and the frontend's block size and concurrency.
 // Alternating rounds in one run, throughput as median and spread, and the ratio of the medians.
-// Then the frontend's memory per upload in flight: peak VmRSS over idle while UPLOADS_IN_FLIGHT
-// uploads run at once, divided by their number.
+// Then the frontend's memory per upload in flight: its live memory (after forced GCs) at the
+// peak while UPLOADS_IN_FLIGHT uploads run at once, over idle, divided by their number.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   freePort,
@@ -32,29 +34,15 @@ const CHUNK_BYTES = 64 * 1024;
 const { BlobServiceClient } = await import('@azure/storage-blob');
 const cloud = await startCloud();
 const env = cloud.env('frontend');
-const port = await freePort();
-const frontend = spawn(process.execPath, [`${root}services/frontend/dist/main.js`], {
-  cwd: root,
-  env: {
-    ...process.env,
-    ...env,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    COOKIE_SECURE: 'false',
-    // Uploads need Blob Storage and Service Bus only; the backend is not on their path.
-    BACKEND_URL: 'http://127.0.0.1:9',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const base = `http://127.0.0.1:${port}`;
-await waitReady(`${base}/healthz/ready`);
+const frontend = await startFrontend();
+const base = frontend.base;
 
 const container = new BlobServiceClient(
   env.AZURE_STORAGE_BLOB_ENDPOINT,
   await workloadCredential(cloud, 'frontend'),
 ).getContainerClient('uploads');
 const file = Buffer.alloc(FILE_BYTES, 'x');
-const form = await multipartForm(file);
+const form = await multipartForm(file, base);
 
 async function direct() {
   const started = performance.now();
@@ -69,7 +57,7 @@ async function direct() {
 
 async function viaFrontend() {
   const started = performance.now();
-  const status = await post(form);
+  const status = await post(form, base);
   if (status !== 202)
     throw new Error(`the frontend answered ${status} to a ${FILE_BYTES} B upload`);
   return performance.now() - started;
@@ -97,22 +85,42 @@ const summary = Object.fromEntries(
 );
 const ratio = summary.frontend.median / summary.direct.median;
 
-// Memory: idle first (after a GC-free pause), then the peak while IN_FLIGHT uploads run at once.
-await new Promise((resolve) => setTimeout(resolve, 1000));
-const idle = rssMiB(frontend.pid);
+// Memory: a fresh frontend per level (the one above holds the garbage of every round), with a
+// preload that forces a GC every 20 ms and logs what is still live (bench/live-memory.cjs). Idle
+// after one upload; then the peak while the uploads run at once. Peak over idle, per upload, is
+// what an upload in flight holds.
 const memory = {};
 for (const inFlight of [1, IN_FLIGHT]) {
-  let peak = rssMiB(frontend.pid);
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(frontend.pid))), 10);
-  const statuses = await Promise.all(Array.from({ length: inFlight }, () => post(form)));
-  clearInterval(sampler);
+  const log = join(mkdtempSync(join(tmpdir(), 'bench-upload-')), 'live.txt');
+  const fresh = await startFrontend({
+    args: ['--expose-gc', '--require', `${root}bench/live-memory.cjs`],
+    env: { BENCH_LIVE_MEMORY_FILE: log },
+  });
+  const freshForm = await multipartForm(file, fresh.base);
+  // One upload first: the token exchange, TLS sessions and the sender link are not per upload.
+  await post(freshForm, fresh.base);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const started = Date.now();
+  const statuses = await Promise.all(
+    Array.from({ length: inFlight }, () => post(freshForm, fresh.base)),
+  );
+  const ended = Date.now();
+  await stopFrontend(fresh.child);
   if (statuses.some((status) => status !== 202))
     throw new Error(`concurrent uploads answered ${statuses.join(', ')}`);
-  memory[inFlight] = { peak, perUpload: (peak - idle) / inFlight };
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const samples = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ').map(Number));
+  const mib = (bytes) => bytes / 2 ** 20;
+  const before = samples.filter(([t]) => t < started && t > started - 900).map(([, b]) => b);
+  const during = samples.filter(([t]) => t >= started && t <= ended).map(([, b]) => b);
+  if (before.length === 0 || during.length === 0) throw new Error('no live-memory samples');
+  const idle = mib(percentile(before, 50));
+  const peak = mib(Math.max(...during));
+  memory[inFlight] = { idle, peak, perUpload: (peak - idle) / inFlight };
 }
-frontend.kill('SIGTERM');
-await new Promise((resolve) => frontend.once('exit', resolve));
+await stopFrontend(frontend.child);
 await cloud.stop();
 
 const line = (path) =>
@@ -121,7 +129,7 @@ console.log(`frontend ${line('frontend')}   direct uploadStream ${line('direct')
 console.log(`→ frontend ÷ direct ${ratio.toFixed(2)}× (goal ≥ 0.8×)`);
 for (const [n, m] of Object.entries(memory))
   console.log(
-    `${n} upload(s) in flight: peak VmRSS ${m.peak.toFixed(0)} MiB over idle ${idle.toFixed(0)} MiB → ${m.perUpload.toFixed(1)} MiB per upload`,
+    `${n} upload(s) in flight: live memory peak ${m.peak.toFixed(1)} MiB over idle ${m.idle.toFixed(1)} MiB → ${m.perUpload.toFixed(1)} MiB per upload`,
   );
 
 record(
@@ -136,7 +144,7 @@ record(
 
 Frontend ÷ direct: **${ratio.toFixed(2)}×** (goal ≥ 0.8×).
 
-Memory per upload in flight (the frontend's peak VmRSS, sampled every 10 ms, over its idle ${idle.toFixed(0)} MiB, no memory limit):
+Memory per upload in flight: a fresh frontend per level, forced to collect every 20 ms (\`--expose-gc\`, bench/live-memory.cjs), its live memory (V8 heap in use + Buffers) at the peak while the uploads run over its median in the second before, divided by the uploads in flight. By design \`uploadStream\` holds at most ${CONCURRENCY + 1} blocks of ${BLOCK_BYTES / 2 ** 20} MiB per upload, plus stream buffers; MAX_CONCURRENT_UPLOADS (8) caps the uploads in flight per pod.
 ${Object.entries(memory)
   .map(
     ([n, m]) =>
@@ -145,8 +153,36 @@ ${Object.entries(memory)
   .join('\n')}`,
 );
 
+/** The frontend on a free port, ready; its base URL. */
+async function startFrontend({ args = [], env: extra = {} } = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...args, `${root}services/frontend/dist/main.js`], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...env,
+      ...extra,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      COOKIE_SECURE: 'false',
+      // Uploads need Blob Storage and Service Bus only; the backend is not on their path.
+      BACKEND_URL: 'http://127.0.0.1:9',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/healthz/ready`);
+  return { child, base };
+}
+
+async function stopFrontend(child) {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** The file as a browser form sends it: the CSRF field first, then the file. */
-async function multipartForm(bytes) {
+async function multipartForm(bytes, base) {
   const page = await fetch(`${base}/`);
   const cookie = page.headers
     .getSetCookie()
@@ -169,7 +205,7 @@ async function multipartForm(bytes) {
 }
 
 /** POSTs the form in socket-sized writes, honouring back-pressure; resolves with the status. */
-function post({ headers, body }) {
+function post({ headers, body }, base) {
   return new Promise((resolve, reject) => {
     const req = request(
       `${base}/uploads`,
@@ -191,11 +227,6 @@ function chunked(bytes) {
 function* pieces(bytes) {
   for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES)
     yield bytes.subarray(offset, offset + CHUNK_BYTES);
-}
-
-function rssMiB(pid) {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return kb / 1024;
 }
 
 async function waitReady(url) {
