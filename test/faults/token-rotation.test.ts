@@ -16,8 +16,8 @@ import {
 /**
  * Date runs this many times faster in every process of the test: an hour takes 40 s. Checks
  * allow Entra's 5 minutes of clock skew (3.3 s of real time here), and the SDKs refresh tokens
- * 2 minutes (1.3 s) before they expire: at 120x, one token refresh slower than 1 s on a loaded
- * machine already failed a request.
+ * 2 minutes (1.3 s) before they expire. 120x would leave a refresh 1 s, too little on a loaded
+ * two-core machine.
  */
 const SPEED = 90;
 /** The workload identity webhook's default projected token lifetime (rotated at 80 %: 48 min). */
