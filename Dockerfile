@@ -7,8 +7,8 @@
 #
 # Build arguments:
 #   NODE_IMAGE    the Node 24 image the build runs on and the runtime's node binary comes from
-#                 (default: the official node:24-bookworm-slim; offline, see
-#                 scripts/build-base-image.sh and docs/containers.md)
+#                 (default: the official node:24-bookworm-slim; offline, a stand-in: see
+#                 docs/containers.md)
 #   SERVICE       a service of infra/identities.json: frontend | backend (the runtime stage, the default target)
 #   PNPM_VERSION  pnpm for the build stage (keep in step with package.json's packageManager)
 #   NPM_REGISTRY  where pnpm and the dependencies come from

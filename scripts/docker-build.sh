@@ -5,7 +5,7 @@
 #   scripts/docker-build.sh                 # all of them
 #   scripts/docker-build.sh backend         # only some: a service of the declaration | local-cloud
 # Environment:
-#   NODE_IMAGE            base image (default node:24-bookworm-slim; see scripts/build-base-image.sh)
+#   NODE_IMAGE            base image (default node:24-bookworm-slim; offline: docs/containers.md)
 #   IMAGE_PREFIX          image name prefix (default doc-intake-; e.g. myacr.azurecr.io/doc-intake-)
 #   IMAGE_TAG             tag (default dev)
 #   DOCKER_BUILD_NETWORK  network of the build's RUN steps (default host: the steps only download

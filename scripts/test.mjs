@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// TEST_REPORT: where Vitest's JSON report goes (bench/test-time.mjs's smoke run keeps its own).
+// TEST_REPORT: where Vitest's JSON report goes (a benchmark of the test run may keep its own).
 const report = process.env.TEST_REPORT ?? 'test-results/vitest.json';
 mkdirSync(new URL('../test-results', import.meta.url), { recursive: true });
 

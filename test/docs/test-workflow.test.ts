@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-// @ts-expect-error: plain ESM CI glue without types; its one export is checked in quickstart.test.ts.
+// @ts-expect-error: plain ESM CI glue without types; its one export is what .ci/run runs.
 import { quickstartCommands } from '../../.ci/readme-commands.mjs';
 import { type ActionlintFinding, workflowLinter } from '../support/actionlint.js';
 import { repoRoot } from './support/markdown.js';

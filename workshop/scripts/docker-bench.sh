@@ -7,14 +7,14 @@
 # IDLE_SECONDS of idling once ready), every run under the Deployment's memory limit, as a pod.
 # Variants alternate run by run, so each comparison comes from one run on one machine state.
 # Prints a Markdown table for bench/results/images.md.
-#   pnpm build && scripts/docker-build.sh && scripts/docker-bench.sh
-#   VARIANTS="before:old after:dev after-no-cache:dev:NODE_DISABLE_COMPILE_CACHE=1" scripts/docker-bench.sh
+#   pnpm build && scripts/docker-build.sh && workshop/scripts/docker-bench.sh
+#   VARIANTS="before:old after:dev after-no-cache:dev:NODE_DISABLE_COMPILE_CACHE=1" workshop/scripts/docker-bench.sh
 # Environment: VARIANTS (space-separated LABEL:TAG[:VAR=VALUE,...]; default one variant, the
 # images tagged IMAGE_TAG), IMAGE_PREFIX / IMAGE_TAG as for docker-build.sh, RUNS (default 5 per
 # variant), IDLE_SECONDS (default 20), DOCKER. Uses the local cloud's default ports (4443, 4444,
 # 10000, 8081, 5671): stop `pnpm dev` first. Linux only (host networking, /proc).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 prefix=${IMAGE_PREFIX:-doc-intake-}
 tag=${IMAGE_TAG:-dev}

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM CI glue without types; its one export is checked here.
-import { quickstartCommands } from '../../.ci/readme-commands.mjs';
-import { repoRoot } from './support/markdown.js';
+import { quickstartCommands } from '../../../.ci/readme-commands.mjs';
+import { repoRoot } from '../../../test/docs/support/markdown.js';
 
 const read = (file: string) => readFileSync(join(repoRoot, file), 'utf8');
 const pkg = JSON.parse(read('package.json')) as {

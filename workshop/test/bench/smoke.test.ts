@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/local-stack.js';
+import { repoRoot } from '../../../test/support/local-stack.js';
 
 /**
  * Benchmarks are not tests, but one that no longer runs is a broken promise in bench/README.md.

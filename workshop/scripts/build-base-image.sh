@@ -8,7 +8,7 @@
 # It is not the official image: no npm, Corepack or Yarn (the Dockerfile does not need them), no
 # Docker Hub provenance. Rebuild it to pick up Debian or Node security fixes.
 #
-#   sudo scripts/build-base-image.sh [IMAGE]     # IMAGE defaults to node:24-bookworm-slim
+#   sudo workshop/scripts/build-base-image.sh [IMAGE]     # IMAGE defaults to node:24-bookworm-slim
 # Environment:
 #   NODE_VERSION   npm version range of the Node package (default 24: the newest 24.x)
 #   DEBIAN_SUITE   default bookworm;  DEBIAN_MIRROR  default http://deb.debian.org/debian
@@ -67,6 +67,6 @@ tar -C "$rootfs" --numeric-owner -c . | "$docker" import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change "ENV NODE_VERSION=${version#v}" \
   --change 'CMD ["node"]' \
-  --message "stand-in built by scripts/build-base-image.sh: Debian $suite minbase + Node $version ($package)" \
+  --message "stand-in built by workshop/scripts/build-base-image.sh: Debian $suite minbase + Node $version ($package)" \
   - "$image" >/dev/null
 log "built $image: Debian $suite minbase + Node $version ($package), $("$docker" image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"

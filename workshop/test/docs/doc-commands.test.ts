@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PORTS, type LocalCloud } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipKubectlTests } from '../k8s/support/k8s.js';
-import { freePort, startLocalCloud, waitForOk } from '../support/local-stack.js';
-import { type DocCommand, docCommands, repoRoot } from './support/markdown.js';
+import { skipKubectlTests } from '../../../test/k8s/support/k8s.js';
+import { freePort, startLocalCloud, waitForOk } from '../../../test/support/local-stack.js';
+import { type DocCommand, docCommands, repoRoot } from '../../../test/docs/support/markdown.js';
 
 interface Evidence {
   /** A repository file that runs the command (or what it runs)... */

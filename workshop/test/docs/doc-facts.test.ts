@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { parseIdentities } from '@wi/identities';
 import { describe, expect, it } from 'vitest';
-import { codeBlocks, docFiles, repoRoot } from './support/markdown.js';
+import { codeBlocks, docFiles, repoRoot } from '../../../test/docs/support/markdown.js';
 
 /** Markdown outside code blocks: prose, tables, headings. */
 function prose(path: string): { line: number; text: string }[] {
@@ -48,6 +48,7 @@ const TOP_LEVEL = [
   'scripts',
   'test',
   'bench',
+  'workshop',
   'docs',
   'docker',
 ];
