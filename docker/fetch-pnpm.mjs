@@ -1,7 +1,7 @@
 // Fetches pnpm from the npm registry with Node alone (no npm, no Corepack), verifies the
 // tarball against the registry's sha512 integrity, and unpacks it. Used by the Dockerfile's build
 // stage so that any Node 24 base works: the official image, a distroless-style one, or the
-// offline stand-in of docs/containers.md (which has neither npm nor Corepack).
+// offline stand-in that docs/containers.md describes (which has neither npm nor Corepack).
 //   node fetch-pnpm.mjs <version> <registry> <target-dir>
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
