@@ -1,6 +1,7 @@
 // Shared by the benchmarks: a local cloud whose CA this process trusts, results appended to
 // bench/results/<name>.md with the date and the machine, and small statistics helpers.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
@@ -94,4 +95,76 @@ export async function workloadCredential(cloud, service) {
     authorityHost: env.AZURE_AUTHORITY_HOST,
     disableInstanceDiscovery: true,
   });
+}
+
+/** The two workers the pipeline benchmarks compare: the backend, and a bare SDK loop. */
+export const WORKERS = {
+  backend: 'services/backend/dist/main.js',
+  bare: 'bench/bare-worker.mjs',
+};
+
+/**
+ * Starts a worker (a key of WORKERS) with the backend's identity and variables. OTEL_SDK_DISABLED
+ * reaches it as set here; WORKER_NODE_OPTIONS (e.g. --cpu-prof) beside the local cloud's own.
+ */
+export async function startWorker(kind, cloud) {
+  return spawn(process.execPath, [`${root}${WORKERS[kind]}`], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...cloud.env('backend'),
+      OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'false',
+      NODE_OPTIONS:
+        `${cloud.env('backend').NODE_OPTIONS ?? ''} ${process.env.WORKER_NODE_OPTIONS ?? ''}`.trim(),
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/**
+ * Uploads documents as the frontend does, with its identity: the blob, then its
+ * document.uploaded message. `upload(i, id)` sends document i; `close()` ends the sender.
+ */
+export async function frontendUploads(cloud) {
+  const { ServiceBusClient } = await import('@azure/service-bus');
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  const env = cloud.env('frontend');
+  const credential = await workloadCredential(cloud, 'frontend');
+  const container = new BlobServiceClient(
+    env.AZURE_STORAGE_BLOB_ENDPOINT,
+    credential,
+  ).getContainerClient('uploads');
+  const serviceBus = new ServiceBusClient(
+    env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
+    credential,
+  );
+  const sender = serviceBus.createSender('documents');
+  return {
+    async upload(i, id = randomUUID()) {
+      const text = `document ${i}\nsecond line`;
+      await container
+        .getBlockBlobClient(id)
+        .upload(text, text.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
+      await sender.sendMessages({
+        messageId: id,
+        contentType: 'application/json',
+        body: {
+          type: 'document.uploaded',
+          schemaVersion: 1,
+          documentId: id,
+          blobName: id,
+          fileName: `d${i}.txt`,
+          contentType: 'text/plain',
+          size: text.length,
+          uploadedAt: new Date().toISOString(),
+        },
+      });
+    },
+    async close() {
+      await sender.close();
+      await serviceBus.close();
+    },
+  };
 }

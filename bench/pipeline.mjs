@@ -5,17 +5,16 @@
 // process the same load, ROUNDS times each, alternating (backend, bare, backend, bare, …), each
 // round against a fresh local cloud: one run gives medians and spreads, side by side, so a slow
 // moment of a shared machine lands on both workers instead of deciding the ratio.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import {
-  freePort,
+  WORKERS,
+  frontendUploads,
   percentile,
   record,
   relaunchTrustingLocalCa,
-  root,
   startCloud,
-  workloadCredential,
+  startWorker,
 } from './lib.mjs';
 
 await relaunchTrustingLocalCa();
@@ -26,14 +25,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 // OTEL_SDK_DISABLED=true measures the backend without tracing (the 2026-11-25 17:14 run found
 // it within noise of the traced backend).
 const OTEL_DISABLED = process.env.OTEL_SDK_DISABLED ?? 'false';
-
-const { ServiceBusClient } = await import('@azure/service-bus');
-const { BlobServiceClient } = await import('@azure/storage-blob');
-
-const WORKERS = {
-  backend: 'services/backend/dist/main.js',
-  bare: 'bench/bare-worker.mjs',
-};
 
 // The record's write is seen where it lands: the Cosmos emulator runs in this process, and a
 // create or upsert answered 2xx carries the document's id as its partition key (the container
@@ -52,35 +43,10 @@ https.Server.prototype.emit = function (event, req, res, ...rest) {
   return emit.call(this, event, req, res, ...rest);
 };
 
-async function startWorker(kind, cloud) {
-  const child = spawn(process.execPath, [`${root}${WORKERS[kind]}`], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...cloud.env('backend'),
-      OTEL_SDK_DISABLED: OTEL_DISABLED,
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return child;
-}
-
 async function measure(kind, rate) {
   const cloud = await startCloud();
   written.port = Number(new URL(cloud.env('backend').AZURE_COSMOS_ENDPOINT).port);
-  const env = cloud.env('frontend');
-  const credential = await workloadCredential(cloud, 'frontend');
-  const container = new BlobServiceClient(
-    env.AZURE_STORAGE_BLOB_ENDPOINT,
-    credential,
-  ).getContainerClient('uploads');
-  const serviceBus = new ServiceBusClient(
-    env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
-    credential,
-  );
-  const sender = serviceBus.createSender('documents');
+  const { upload, close } = await frontendUploads(cloud);
   const sentAt = new Map();
   const latencies = [];
   let lastRecord = 0;
@@ -90,26 +56,6 @@ async function measure(kind, rate) {
     lastRecord = performance.now();
     latencies.push(lastRecord - sent);
     sentAt.delete(id);
-  };
-  const upload = async (i, id = randomUUID()) => {
-    const text = `document ${i}\nsecond line`;
-    await container
-      .getBlockBlobClient(id)
-      .upload(text, text.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
-    await sender.sendMessages({
-      messageId: id,
-      contentType: 'application/json',
-      body: {
-        type: 'document.uploaded',
-        schemaVersion: 1,
-        documentId: id,
-        blobName: id,
-        fileName: `d${i}.txt`,
-        contentType: 'text/plain',
-        size: text.length,
-        uploadedAt: new Date().toISOString(),
-      },
-    });
   };
   // Off the clock: the sender's first token exchanges and link, and the worker's start-up
   // (its token exchanges, signing key and receive link), proven by one document processed.
@@ -142,8 +88,7 @@ async function measure(kind, rate) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
-  await sender.close();
-  await serviceBus.close();
+  await close();
   await cloud.stop();
   return {
     processed: latencies.length,

@@ -5,28 +5,19 @@
 // credit) is counted while a worker drains a queue of DOCUMENTS documents, after a warm-up
 // document (tokens, secrets and links are start-up costs, not per-document ones). The backend
 // and the bare SDK loop (bare-worker.mjs) drain the same load, each against a fresh local cloud.
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import {
-  freePort,
+  WORKERS,
+  frontendUploads,
   record,
   relaunchTrustingLocalCa,
-  root,
   startCloud,
-  workloadCredential,
+  startWorker,
 } from './lib.mjs';
 
 await relaunchTrustingLocalCa();
 const DOCUMENTS = Number(process.env.DOCUMENTS ?? 200);
-const { ServiceBusClient } = await import('@azure/service-bus');
-const { BlobServiceClient } = await import('@azure/storage-blob');
-
-const WORKERS = {
-  backend: 'services/backend/dist/main.js',
-  bare: 'bench/bare-worker.mjs',
-};
 
 /** The identity a bearer token names (appid/azp), or 'anonymous'. Not verified: counting only. */
 function callerOf(req) {
@@ -91,38 +82,7 @@ async function measure(kind) {
     ['backend', 'frontend'].map((service) => [cloud.env(service).AZURE_CLIENT_ID, service]),
   );
   countAmqp(cloud);
-  const env = cloud.env('frontend');
-  const credential = await workloadCredential(cloud, 'frontend');
-  const uploads = new BlobServiceClient(
-    env.AZURE_STORAGE_BLOB_ENDPOINT,
-    credential,
-  ).getContainerClient('uploads');
-  const serviceBus = new ServiceBusClient(
-    env.AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
-    credential,
-  );
-  const sender = serviceBus.createSender('documents');
-  const upload = async (i) => {
-    const id = randomUUID();
-    const text = `document ${i}\nsecond line`;
-    await uploads
-      .getBlockBlobClient(id)
-      .upload(text, text.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
-    await sender.sendMessages({
-      messageId: id,
-      contentType: 'application/json',
-      body: {
-        type: 'document.uploaded',
-        schemaVersion: 1,
-        documentId: id,
-        blobName: id,
-        fileName: `d${i}.txt`,
-        contentType: 'text/plain',
-        size: text.length,
-        uploadedAt: new Date().toISOString(),
-      },
-    });
-  };
+  const { upload, close } = await frontendUploads(cloud);
   const processed = async (n) => {
     const deadline = performance.now() + 120_000;
     while ((await cloud.cosmos.items('intake', 'documents')).length < n) {
@@ -131,20 +91,7 @@ async function measure(kind) {
     }
   };
 
-  const worker = spawn(process.execPath, [`${root}${WORKERS[kind]}`], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...cloud.env('backend'),
-      OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'false',
-      // WORKER_NODE_OPTIONS (e.g. --cpu-prof) reaches the worker beside the local cloud's own.
-      NODE_OPTIONS:
-        `${cloud.env('backend').NODE_OPTIONS ?? ''} ${process.env.WORKER_NODE_OPTIONS ?? ''}`.trim(),
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const worker = await startWorker(kind, cloud);
   await upload(0); // warm-up: token exchanges, the signing key, links
   await processed(1);
   // The queue is filled while the worker waits on an empty one, then drained: only the worker's
@@ -166,8 +113,7 @@ async function measure(kind) {
     .sort(([a], [b]) => a.localeCompare(b));
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
-  await sender.close();
-  await serviceBus.close();
+  await close();
   await cloud.stop();
   return { perDocument, cpuPerDocument };
 }
