@@ -5,16 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type IdentitiesFile,
-  loadIdentities,
-  localClientId,
-  parseIdentities,
-} from '@wi/identities';
+import { type IdentitiesFile, loadIdentities, localClientId } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composePath, renderCompose } from '../../scripts/render-compose.mjs';
 import { repoRoot } from '../support/local-stack.js';
+import { withReporter } from '../support/reporter-identity.js';
 
 interface ComposeFile {
   services: Record<
@@ -26,33 +22,6 @@ interface ComposeFile {
 
 const script = join(repoRoot, 'scripts', 'render-compose.mjs');
 const declarationPath = join(repoRoot, 'infra', 'identities.json');
-
-/** The declaration with a fourth identity: a service `reporter` that only reads a container. */
-function withReporter(file: IdentitiesFile): IdentitiesFile {
-  const wider = structuredClone(file);
-  wider.identities.push({
-    service: 'reporter',
-    managedIdentityName: 'id-reporter',
-    serviceAccount: { namespace: file.namespace, name: 'reporter' },
-    federatedCredential: {
-      name: 'fic-reporter',
-      issuer: 'aks-oidc-issuer',
-      subject: `system:serviceaccount:${file.namespace}:reporter`,
-      audiences: ['api://AzureADTokenExchange'],
-    },
-    roleAssignments: [
-      {
-        role: 'Storage Blob Data Reader',
-        roleDefinitionId: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-        scope: { resource: 'storage', container: file.resources.storage.containers[0]! },
-      },
-    ],
-    uses: {
-      REPORTS_CONTAINER: { resource: 'storage', container: file.resources.storage.containers[0]! },
-    },
-  });
-  return parseIdentities(wider, 'identities.json (copy)');
-}
 
 describe('docker-compose.yml is rendered from the declaration', () => {
   let file: IdentitiesFile;
@@ -80,7 +49,10 @@ describe('docker-compose.yml is rendered from the declaration', () => {
   });
 
   it('gives a service added to the declaration its block, token volume, port and names', async () => {
-    const wider = withReporter(file);
+    // A fourth identity, handed the name of the container it reads.
+    const wider = withReporter(file, {
+      REPORTS_CONTAINER: { resource: 'storage', container: file.resources.storage.containers[0]! },
+    });
     const declaration = join(work, 'identities.json');
     const out = join(work, 'rendered.yml');
     writeFileSync(declaration, JSON.stringify(wider, null, 2));

@@ -13,8 +13,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IdentitiesFile, loadIdentities, parseIdentities } from '@wi/identities';
+import { loadIdentities } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withReporter } from '../support/reporter-identity.js';
 import { repoRoot } from './support/bicep-cli.js';
 
 // scripts/deploy-aks.sh run against stand-ins for az, kubectl, kubelogin and curl (support/
@@ -355,30 +356,6 @@ describe.skipIf(process.platform === 'win32')(
   },
 );
 // [keda] end
-
-/** The declaration with a third service, `reporter`, that calls nothing and exposes no API. */
-function withReporter(file: IdentitiesFile): IdentitiesFile {
-  const wider = structuredClone(file);
-  wider.identities.push({
-    service: 'reporter',
-    managedIdentityName: 'id-reporter',
-    serviceAccount: { namespace: file.namespace, name: 'reporter' },
-    federatedCredential: {
-      name: 'fic-reporter',
-      issuer: 'aks-oidc-issuer',
-      subject: `system:serviceaccount:${file.namespace}:reporter`,
-      audiences: ['api://AzureADTokenExchange'],
-    },
-    roleAssignments: [
-      {
-        role: 'Storage Blob Data Reader',
-        roleDefinitionId: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-        scope: { resource: 'storage', container: file.resources.storage.containers[0]! },
-      },
-    ],
-  });
-  return parseIdentities(wider, 'identities.json (sandbox)');
-}
 
 describe.skipIf(process.platform === 'win32')(
   'scripts/deploy-aks.sh with a third declared service (with stand-in CLIs)',
