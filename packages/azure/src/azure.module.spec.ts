@@ -6,18 +6,11 @@ import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { AZURE_CLIENTS, type AzureClients, AzureModule } from './azure.module.js';
 import { ConfigError } from './config/azure-config.js';
+import { POD_AZURE_ENV } from './testing/pod-env.js';
 import { AZURE_CONFIG, AZURE_CREDENTIAL } from './tokens.js';
 
 /** A pod's variables; nothing here is contacted (clients connect on first use). */
-const env = {
-  AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
-  AZURE_TENANT_ID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-  AZURE_FEDERATED_TOKEN_FILE: '/nonexistent/azure-identity-token',
-  AZURE_AUTHORITY_HOST: 'https://login.invalid/',
-  AZURE_KEYVAULT_URL: 'https://kv.vault.invalid/',
-  AZURE_STORAGE_BLOB_ENDPOINT: 'https://st.blob.invalid/',
-  AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: 'sb.servicebus.invalid',
-};
+const env = POD_AZURE_ENV;
 
 /** Two consumers of the same client, as a service's repository and health check would be. */
 @Injectable()

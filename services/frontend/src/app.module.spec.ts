@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RestError } from '@azure/storage-blob';
+import { POD_AZURE_ENV } from '@wi/azure/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendClient, BackendUnavailableError } from './documents/backend-client.js';
 import { SessionKeyService } from './session/session-key.service.js';
@@ -8,13 +9,7 @@ import { BlobUploadSink } from './uploads/blob-upload.sink.js';
 
 /** The variables the webhook and the Deployment give a pod; nothing here is contacted. */
 const env = {
-  AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
-  AZURE_TENANT_ID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-  AZURE_FEDERATED_TOKEN_FILE: '/nonexistent/azure-identity-token',
-  AZURE_AUTHORITY_HOST: 'https://login.invalid/',
-  AZURE_KEYVAULT_URL: 'https://kv.vault.invalid/',
-  AZURE_STORAGE_BLOB_ENDPOINT: 'https://st.blob.invalid/',
-  AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: 'sb.servicebus.invalid',
+  ...POD_AZURE_ENV,
   BACKEND_URL: 'http://backend.invalid',
   BACKEND_API_SCOPE: 'api://0b8e2a4c-6d1f-5e3a-9b7c-2d4e6f8a0b1c/.default',
   LOG_LEVEL: 'silent',

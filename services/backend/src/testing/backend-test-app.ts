@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { POD_AZURE_ENV } from '@wi/azure/testing';
 import {
   EntraTokenVerifier,
   InvalidAccessToken,
@@ -12,13 +13,7 @@ import { SigningKeyService } from '../signing/signing-key.service.js';
 
 /** The variables the webhook and the Deployment give a pod; nothing here is contacted. */
 export const BACKEND_TEST_ENV = {
-  AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
-  AZURE_TENANT_ID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-  AZURE_FEDERATED_TOKEN_FILE: '/nonexistent/azure-identity-token',
-  AZURE_AUTHORITY_HOST: 'https://login.invalid/',
-  AZURE_KEYVAULT_URL: 'https://kv.vault.invalid/',
-  AZURE_STORAGE_BLOB_ENDPOINT: 'https://st.blob.invalid/',
-  AZURE_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: 'sb.servicebus.invalid',
+  ...POD_AZURE_ENV,
   AZURE_COSMOS_ENDPOINT: 'https://cosmos.documents.invalid/',
   API_AUDIENCE: '0b8e2a4c-6d1f-5e3a-9b7c-2d4e6f8a0b1c',
   WORKER_ENABLED: 'false',
