@@ -3,11 +3,16 @@
 // template: no code names the Identity report, its module or its types; the packages typecheck
 // and build; the unit specs of the files the recipe edited pass. node_modules is linked, never
 // installed (the recipe changes no dependency).
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesMentioning, linkNodeModules, scratchCopy } from '../support/scratch-copy.js';
+import {
+  filesMentioning,
+  linkNodeModules,
+  runShell,
+  scratchCopy,
+  withCopysPnpm,
+} from '../support/scratch-copy.js';
 import { codeBlocks, repoRoot, shellCommands } from './support/markdown.js';
 
 const page = join(repoRoot, 'docs', 'forking.md');
@@ -16,18 +21,6 @@ const recipe = codeBlocks(page).find((block) => block.snippet === 'remove-showca
 /** What the showcase's code is called: none of it may be left outside the docs' prose. */
 const SHOWCASE_NAMES =
   /identity-report|IdentityReport|IdentityModule|TokenRecorder|DeclaredDenials|IdentityDiagnosis|renderIdentityPage|identity\.page|\/identity\/caller|\/api\/identity|IDENTITY_PAGE|identityPage|\[showcase\]/;
-
-function run(command: string, cwd: string, timeout = 300_000): string {
-  const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout });
-  if (result.status !== 0) {
-    throw new Error(`${command}\nexit ${result.status}\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
-}
-
-/** `pnpm …` as the recipe says it, run with the copy's pinned pnpm. */
-const withPnpm = (command: string, dir: string) =>
-  command.replace(/^pnpm /, `node ${join(dir, 'scripts', 'pnpm.mjs')} `);
 
 describe('docs/forking.md: Remove the showcase, followed on a copy of the repository', () => {
   let dir: string;
@@ -39,9 +32,11 @@ describe('docs/forking.md: Remove the showcase, followed on a copy of the reposi
     dir = scratchCopy('remove-showcase');
     // The recipe's last step runs prettier from node_modules.
     linkNodeModules(dir);
-    for (const { command } of shellCommands(recipe!)) run(withPnpm(command, dir), dir);
+    for (const { command } of shellCommands(recipe!)) runShell(withCopysPnpm(command, dir), dir);
     const changed = (filter: string) =>
-      run(`git diff --name-only --diff-filter=${filter} HEAD`, dir).split('\n').filter(Boolean);
+      runShell(`git diff --name-only --diff-filter=${filter} HEAD`, dir)
+        .split('\n')
+        .filter(Boolean);
     deleted = changed('D');
     edited = changed('M');
   }, 600_000);
@@ -69,7 +64,7 @@ describe('docs/forking.md: Remove the showcase, followed on a copy of the reposi
     // The recipe only deletes: each run of deleted lines starts and ends on a marked line (a
     // marked line alone, or a [showcase] begin … [showcase] end block), and nothing is added.
     // A blank line next to a run may go too: prettier's, where the deletion left two in a row.
-    const diff = run(`git diff -U0 HEAD -- ${edited.join(' ')}`, dir).split('\n');
+    const diff = runShell(`git diff -U0 HEAD -- ${edited.join(' ')}`, dir).split('\n');
     expect(diff.filter((line) => line.startsWith('+') && !line.startsWith('+++'))).toEqual([]);
     const runs: string[][] = [];
     for (const line of diff) {
@@ -87,7 +82,7 @@ describe('docs/forking.md: Remove the showcase, followed on a copy of the reposi
     const counts = {
       filesDeleted: deleted.length,
       linesDeleted: deleted.reduce(
-        (sum, file) => sum + run(`git show HEAD:${file}`, dir).split('\n').length - 1,
+        (sum, file) => sum + runShell(`git show HEAD:${file}`, dir).split('\n').length - 1,
         0,
       ),
       filesEdited: edited.length,
@@ -107,11 +102,14 @@ describe('docs/forking.md: Remove the showcase, followed on a copy of the reposi
   });
 
   it('leaves the files it edited formatted (the recipe’s last step)', () => {
-    run(withPnpm(`pnpm exec prettier --check --ignore-unknown ${edited.join(' ')}`, dir), dir);
+    runShell(
+      withCopysPnpm(`pnpm exec prettier --check --ignore-unknown ${edited.join(' ')}`, dir),
+      dir,
+    );
   });
 
   it('builds, and the packages it edited typecheck', () => {
-    const pnpm = (args: string) => run(withPnpm(`pnpm ${args}`, dir), dir, 480_000);
+    const pnpm = (args: string) => runShell(withCopysPnpm(`pnpm ${args}`, dir), dir, 480_000);
     pnpm('build');
     pnpm("--filter '@wi/azure...' --filter @wi/frontend --filter @wi/backend run typecheck");
     const main = readFileSync(join(dir, 'packages/azure/dist/index.js'), 'utf8');
@@ -125,7 +123,7 @@ describe('docs/forking.md: Remove the showcase, followed on a copy of the reposi
       'services/frontend/src/web',
       'services/frontend/src/config',
     ];
-    const output = run(
+    const output = runShell(
       `node node_modules/vitest/vitest.mjs run --reporter=dot ${specs.join(' ')}`,
       dir,
       300_000,

@@ -1,7 +1,7 @@
 // A copy of the repository to run a recipe on (remove a feature, delete a folder) without
 // touching the working tree: the files git would commit, in a fresh git repository of their
 // own, with node_modules linked rather than installed.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -68,6 +68,19 @@ export function linkNodeModules(dir: string): void {
     }
   }
 }
+
+/** Runs a shell command in the copy; its stdout, or an error with its exit code and output. */
+export function runShell(command: string, cwd: string, timeout = 300_000): string {
+  const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout });
+  if (result.status !== 0) {
+    throw new Error(`${command}\nexit ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** `pnpm …` as a recipe says it, run with the copy's pinned pnpm (its scripts/pnpm.mjs). */
+export const withCopysPnpm = (command: string, dir: string) =>
+  command.replace(/^pnpm /, `node ${join(dir, 'scripts', 'pnpm.mjs')} `);
 
 /** Files of the copy (as git sees them) whose path or text matches. */
 export function filesMentioning(dir: string, pattern: RegExp): string[] {
