@@ -130,7 +130,7 @@ const facts: [string, string, RegExp | string][] = [
   [
     'one DefaultAzureCredential, without instance discovery',
     'packages/azure/src/credential/create-credential.ts',
-    'new SingleFlightCredential(new DefaultAzureCredential({ disableInstanceDiscovery: true }))',
+    'new DefaultAzureCredential({ disableInstanceDiscovery: true })',
   ],
   [
     'SingleFlightCredential refreshes five minutes before expiry',
