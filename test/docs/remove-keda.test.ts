@@ -3,31 +3,25 @@
 // nothing mentions KEDA any more, `bicep build` of infra/main.bicep reports nothing, every
 // remaining overlay renders, the wiring check holds, and the packages the recipe edited typecheck.
 // One deviation, so that no real node_modules is touched: `pnpm install` runs with
-// --lockfile-only --offline (it rewrites pnpm-lock.yaml only), and node_modules is linked.
-import { execFileSync, spawnSync } from 'node:child_process';
+// --lockfile-only --prefer-offline (it rewrites pnpm-lock.yaml only), and node_modules is linked.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OVERLAYS, type OverlayDefinition, type OverlayName, renderOverlay } from '@wi/wiring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bicep, skipBicepTests } from '../infra/support/bicep-cli.js';
 import { requireKubectl, skipKubectlTests } from '../k8s/support/k8s.js';
-import { filesMentioning, linkNodeModules, scratchCopy } from '../support/scratch-copy.js';
+import {
+  filesMentioning,
+  linkNodeModules,
+  runShell,
+  scratchCopy,
+  withCopysPnpm,
+} from '../support/scratch-copy.js';
 import { codeBlocks, repoRoot, shellCommands } from './support/markdown.js';
 
 const page = join(repoRoot, 'docs', 'keda.md');
 const recipe = codeBlocks(page).find((block) => block.snippet === 'remove-keda');
-
-function run(command: string, cwd: string): string {
-  const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout: 240_000 });
-  if (result.status !== 0) {
-    throw new Error(`${command}\nexit ${result.status}\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
-}
-
-/** `pnpm …` as the recipe says it, run with the pnpm running this test (or the one on PATH). */
-const withPnpm = (command: string, dir: string) =>
-  command.replace(/^pnpm /, `node ${join(dir, 'scripts', 'pnpm.mjs')} `);
 
 describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () => {
   let dir: string;
@@ -37,9 +31,9 @@ describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () =
     dir = scratchCopy('remove-keda');
     for (const { command } of shellCommands(recipe!)) {
       if (command === 'pnpm install') {
-        run(withPnpm('pnpm install --lockfile-only --offline', dir), dir);
+        runShell(withCopysPnpm('pnpm install --lockfile-only --prefer-offline', dir), dir);
         linkNodeModules(dir);
-      } else run(withPnpm(command, dir), dir);
+      } else runShell(withCopysPnpm(command, dir), dir);
     }
   }, 600_000);
   afterAll(() => {
@@ -47,7 +41,7 @@ describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () =
   });
 
   it('leaves no file that mentions KEDA, by name or in its text', () => {
-    const lines = () => run('git grep -n -i -I --untracked -e keda || true', dir);
+    const lines = () => runShell('git grep -n -i -I --untracked -e keda || true', dir);
     expect(filesMentioning(dir, /keda/i), lines()).toEqual([]);
     // The copy is the repository otherwise: its services are still there.
     expect(existsSync(join(dir, 'services', 'backend', 'src'))).toBe(true);
@@ -80,7 +74,7 @@ describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () =
   );
 
   it('builds and typechecks the packages the recipe edited, and the wiring check holds', () => {
-    const pnpm = (args: string) => run(withPnpm(`pnpm ${args}`, dir), dir);
+    const pnpm = (args: string) => runShell(withCopysPnpm(`pnpm ${args}`, dir), dir);
     pnpm("--filter '@wi/wiring...' --filter @wi/local-azure run build");
     pnpm("--filter '@wi/wiring...' --filter @wi/local-azure run typecheck");
     // A real azure.env of whoever runs this would take the example's place: not in a copy.
@@ -95,9 +89,14 @@ describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () =
   }, 300_000);
 
   it('leaves the files it edited formatted (the recipe’s last step)', () => {
-    const edited = run('git diff --name-only --diff-filter=M', dir).split('\n').filter(Boolean);
+    const edited = runShell('git diff --name-only --diff-filter=M', dir)
+      .split('\n')
+      .filter(Boolean);
     expect(edited.length).toBeGreaterThan(5);
-    run(withPnpm(`pnpm exec prettier --check --ignore-unknown ${edited.join(' ')}`, dir), dir);
+    runShell(
+      withCopysPnpm(`pnpm exec prettier --check --ignore-unknown ${edited.join(' ')}`, dir),
+      dir,
+    );
   });
 });
 
