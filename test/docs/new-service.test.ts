@@ -5,7 +5,7 @@
 //   - `pnpm check:wiring` holds for it in every overlay (and fails for it before `--sync`);
 //   - `bicep build` of the copy's infra/ creates its identity, federated credential and roles.
 // The commands and the edit come from the guide itself, so the guide and this test cannot drift.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -40,6 +40,7 @@ import {
 import { everythingOn, testTarget } from '../infra/support/infra-deployment.js';
 import { skipKubectlTests } from '../k8s/support/k8s.js';
 import { freePort, waitForOk } from '../support/local-stack.js';
+import { repositoryFiles } from '../support/scratch-copy.js';
 import { repoRoot, snippet } from './support/markdown.js';
 
 const guide = join(repoRoot, 'docs', 'forking.md');
@@ -63,17 +64,9 @@ const K8S_TESTS_PER_SERVICE = [
 const scratch = mkdtempSync(join(tmpdir(), 'new-service-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** `git ls-files` (tracked and new, not ignored) copied as they are in the working tree. */
+/** The files git would commit, copied as they are in the working tree. */
 function copyRepository(): void {
-  const files = execFileSync(
-    'git',
-    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-    { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  )
-    .split('\0')
-    .filter(Boolean);
-  for (const file of files) {
-    if (!existsSync(join(repoRoot, file))) continue; // deleted in the working tree
+  for (const file of repositoryFiles()) {
     mkdirSync(dirname(join(scratch, file)), { recursive: true });
     cpSync(join(repoRoot, file), join(scratch, file), { verbatimSymlinks: true });
   }
