@@ -203,6 +203,21 @@ const allowlist: Entry[] = [
     ],
     note: 'on a scratch copy of the repository: the generator as written, then pnpm dev starts the new service',
   },
+  // README's command table: the generator, and the compose rendering it and --sync call
+  {
+    pattern: /^pnpm new:service <name>$/,
+    how: 'exercised in CI',
+    by: [
+      { file: 'test/docs/new-service.test.ts', contains: "snippet(guide, 'new-service-command')" },
+    ],
+    note: 'the same command with a name, on a scratch copy of the repository',
+  },
+  {
+    pattern: /^pnpm render:compose$/,
+    how: 'exercised in CI',
+    by: [{ file: 'test/containers/compose-render.test.ts', contains: 'run pnpm render:compose' }],
+    note: "the script's check mode, which names this command when the file is out of date",
+  },
   // The last step of both removal recipes: reformat what the deletions left.
   {
     pattern:
