@@ -189,7 +189,7 @@ const allowlist: Entry[] = [
       /^(git rm -r -q docs\/keda\.md .*|git grep -l -z -e '\\\[keda\\\]' .*|node -e 'const fs = require\("fs"\); .*"infra\/identities\.json".*|pnpm install)$/,
     how: 'exercised in CI',
     by: [{ file: 'test/docs/remove-keda.test.ts', contains: "block.snippet === 'remove-keda'" }],
-    note: 'the block run on a copy of the repository, pnpm install with --lockfile-only --prefer-offline',
+    note: 'the block run on a copy of the repository, its pnpm install replaced by linking node_modules',
   },
   // [keda] end
   // docs/forking.md, Add a service: the generator, its --sync after the role edit, and pnpm dev
