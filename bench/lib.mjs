@@ -72,6 +72,22 @@ export function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+export const TIMED_OUT = Symbol('timed out');
+
+/**
+ * `promise`'s value, or TIMED_OUT after `ms`. The timer is cleared either way: a pending one
+ * would keep the benchmark's process alive for its whole length after the last result.
+ */
+export async function withTimeout(promise, ms) {
+  let timer;
+  const timedOut = new Promise((resolve) => (timer = setTimeout(resolve, ms, TIMED_OUT)));
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function freePort() {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {

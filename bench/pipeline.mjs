@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import {
+  TIMED_OUT,
   WORKERS,
   frontendUploads,
   percentile,
@@ -15,6 +16,7 @@ import {
   relaunchTrustingLocalCa,
   startCloud,
   startWorker,
+  withTimeout,
 } from './lib.mjs';
 
 await relaunchTrustingLocalCa();
@@ -47,15 +49,19 @@ async function measure(kind, rate) {
   const cloud = await startCloud();
   written.port = Number(new URL(cloud.env('backend').AZURE_COSMOS_ENDPOINT).port);
   const { upload, close } = await frontendUploads(cloud);
+  const total = rate * SECONDS;
   const sentAt = new Map();
   const latencies = [];
   let lastRecord = 0;
+  let allWritten;
+  const drained = new Promise((resolve) => (allWritten = resolve));
   written.onRecord = (id) => {
     const sent = sentAt.get(id);
     if (sent === undefined) return;
     lastRecord = performance.now();
     latencies.push(lastRecord - sent);
     sentAt.delete(id);
+    if (latencies.length === total) allWritten();
   };
   // Off the clock: the sender's first token exchanges and link, and the worker's start-up
   // (its token exchanges, signing key and receive link), proven by one document processed.
@@ -66,12 +72,8 @@ async function measure(kind, rate) {
     written.onRecord = (id) => (id === warmUp ? resolve() : onRecord(id));
   });
   await upload(-1, warmUp);
-  await Promise.race([
-    warmedUp,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`${kind}: no warm-up`)), 60_000)),
-  ]);
+  if ((await withTimeout(warmedUp, 60_000)) === TIMED_OUT) throw new Error(`${kind}: no warm-up`);
 
-  const total = rate * SECONDS;
   const started = performance.now();
   const sends = [];
   for (let i = 0; i < total; i++) {
@@ -83,9 +85,8 @@ async function measure(kind, rate) {
     sends.push(upload(i, id));
   }
   await Promise.all(sends);
-  const deadline = performance.now() + 60_000;
-  while (latencies.length < total && performance.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  // Until the last record is written, or a minute after the last send (then fewer are processed).
+  await withTimeout(drained, 60_000);
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
   await close();
