@@ -19,19 +19,31 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
+/** The message lock duration: the SDK renews a lock halfway through it. */
+const LOCK_MS = 2_000;
+
 /**
  * While Cosmos DB is down the worker retries in place and the SDK keeps renewing the message's
  * lock (2 s here): the lock renewal counter shows it, and the document is processed once after.
  */
 it('counts the message lock renewals the SDK makes while the worker waits out an outage', async () => {
   receiver = await OtlpReceiver.start();
-  cloud = await startLocalCloud({ queueLockDurationMs: 2_000 });
+  cloud = await startLocalCloud({ queueLockDurationMs: LOCK_MS });
   backend = await startService('backend', { ...cloud.env('backend'), ...receiver.env() });
   await waitForOk(`${backend.url}/healthz/ready`, backend);
 
   await cloud.cosmos.suspend();
   const [id] = await seedDocuments(cloud, 1);
-  await new Promise((resolve) => setTimeout(resolve, 4_000));
+  // The outage lasts 1.5 locks from the worker's first failed attempt, so the message outlives
+  // its first lock only by being renewed. It ends before the retry the worker makes 3.75 s after
+  // that attempt (250 ms backoff, doubling): the old fixed 4 s from the suspend ended just after
+  // it, and the document then waited out a further 4 s backoff.
+  await poll(
+    async () => (backend!.output.join('').includes('transient failure') ? true : undefined),
+    10_000,
+    20,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1.5 * LOCK_MS));
   await cloud.cosmos.resume();
 
   await poll(
