@@ -19,6 +19,8 @@ import {
   linkNodeModules,
   runShell,
   scratchCopy,
+  selectedPackages,
+  typecheckPackages,
   withCopysPnpm,
 } from '../support/scratch-copy.js';
 import { codeBlocks, repoRoot, shellCommands } from './support/markdown.js';
@@ -26,27 +28,29 @@ import { codeBlocks, repoRoot, shellCommands } from './support/markdown.js';
 const page = join(repoRoot, 'docs', 'keda.md');
 const recipe = codeBlocks(page).find((block) => block.snippet === 'remove-keda');
 
-describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () => {
+// The cases only read the copy, but for the build's dist/ (read only by the wiring check after
+// it): they run side by side, the CPU-bound ones (bicep, tsc) each in a process of its own.
+describe.concurrent('docs/keda.md: Remove KEDA, followed on a copy of the repository', () => {
   let dir: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     expect(recipe, 'docs/keda.md has one block marked snippet: remove-keda').toBeDefined();
     dir = scratchCopy('remove-keda');
     for (const { command } of shellCommands(recipe!)) {
       if (command === 'pnpm install') {
         linkNodeModules(dir);
-      } else runShell(withCopysPnpm(command, dir), dir);
+      } else await runShell(withCopysPnpm(command, dir), dir);
     }
   }, 600_000);
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('leaves no file that mentions KEDA, by name or in its text', () => {
-    const lines = () => runShell('git grep -n -i -I --untracked -e keda || true', dir);
+  it('leaves no file that mentions KEDA, by name or in its text', async () => {
+    const lines = await runShell('git grep -n -i -I --untracked -e keda || true', dir);
     expect(
       filesMentioning(dir, /keda/i).filter((file) => file !== 'pnpm-lock.yaml'),
-      lines(),
+      lines,
     ).toEqual([]);
     const wiring = JSON.parse(readFileSync(join(dir, 'packages/wiring/package.json'), 'utf8'));
     expect(JSON.stringify(wiring)).not.toMatch(/keda/i);
@@ -80,10 +84,13 @@ describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () =
     120_000,
   );
 
-  it('builds and typechecks the packages the recipe edited, and the wiring check holds', () => {
-    const pnpm = (args: string) => runShell(withCopysPnpm(`pnpm ${args}`, dir), dir);
-    pnpm("--filter '@wi/wiring...' --filter @wi/local-azure run build");
-    pnpm("--filter '@wi/wiring...' --filter @wi/local-azure run typecheck");
+  it('builds and typechecks the packages the recipe edited, and the wiring check holds', async () => {
+    const touched = "--filter '@wi/wiring...' --filter @wi/local-azure";
+    // The typecheck reads sources only (the `source` condition), so it runs beside the build.
+    await Promise.all([
+      runShell(withCopysPnpm(`pnpm ${touched} run build`, dir), dir),
+      selectedPackages(dir, touched).then((packages) => typecheckPackages(dir, packages)),
+    ]);
     // A real azure.env of whoever runs this would take the example's place: not in a copy.
     expect(existsSync(join(dir, 'k8s', 'overlays', 'aks', 'azure.env'))).toBe(false);
     if (skipKubectlTests) return;
@@ -95,12 +102,12 @@ describe('docs/keda.md: Remove KEDA, followed on a copy of the repository', () =
     expect(output).not.toMatch(/keda/i);
   }, 300_000);
 
-  it('leaves the files it edited formatted (the recipe’s last step)', () => {
-    const edited = runShell('git diff --name-only --diff-filter=M', dir)
+  it('leaves the files it edited formatted (the recipe’s last step)', async () => {
+    const edited = (await runShell('git diff --name-only --diff-filter=M', dir))
       .split('\n')
       .filter(Boolean);
     expect(edited.length).toBeGreaterThan(5);
-    runShell(
+    await runShell(
       withCopysPnpm(`pnpm exec prettier --check --ignore-unknown ${edited.join(' ')}`, dir),
       dir,
     );
