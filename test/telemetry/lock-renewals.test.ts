@@ -35,9 +35,9 @@ it('counts the message lock renewals the SDK makes while the worker waits out an
   await cloud.cosmos.suspend();
   const [id] = await seedDocuments(cloud, 1);
   // The outage lasts 1.5 locks from the worker's first failed attempt, so the message outlives
-  // its first lock only by being renewed. It ends before the retry the worker makes 3.75 s after
-  // that attempt (250 ms backoff, doubling): the old fixed 4 s from the suspend ended just after
-  // it, and the document then waited out a further 4 s backoff.
+  // its first lock only by being renewed. It ends before the worker's fifth attempt, 3.75 s of
+  // backoff after the first (250 ms, doubling): 4 s counted from the suspend could end just
+  // after that attempt, and the document then waited out a further 4 s backoff.
   await poll(
     async () => (backend!.output.join('').includes('transient failure') ? true : undefined),
     10_000,
