@@ -1,5 +1,4 @@
-import type { LocalCloud } from '@wi/local-azure';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import {
   poll,
   type RunningService,
@@ -11,30 +10,32 @@ import { recordCounts, seedDocuments } from '../support/seed.js';
 import { backendAuthorization } from '../support/backend-token.js';
 
 /**
- * The worker is the one place a document could be lost or written twice. These tests break it
- * on purpose under load and count: every seeded document must end up as exactly one record.
+ * A case's own local cloud, with the backends it starts: all stopped when the case ends, so
+ * cases can run at once without sharing anything.
  */
-describe('the intake pipeline under faults loses nothing', () => {
-  let cloud: LocalCloud | undefined;
+async function startCase(
+  onTestFinished: TestContext['onTestFinished'],
+  options: Parameters<typeof startLocalCloud>[0] = {},
+) {
+  const cloud = await startLocalCloud(options);
   const services: RunningService[] = [];
-
-  afterEach(async () => {
+  onTestFinished(async () => {
     await Promise.all(services.splice(0).map((s) => s.stop('SIGKILL')));
-    await cloud?.stop();
-    cloud = undefined;
+    await cloud.stop();
   });
 
   async function backend(env: Record<string, string> = {}): Promise<RunningService> {
-    const service = await startService('backend', { ...cloud!.env('backend'), ...env });
+    const service = await startService('backend', { ...cloud.env('backend'), ...env });
     services.push(service);
-    await waitForOk(`${service.url}/healthz/live`, service);
+    // 60 s: the three cases start their backends at once on two shared cores.
+    await waitForOk(`${service.url}/healthz/live`, service, 60_000);
     return service;
   }
 
   async function allProcessed(ids: string[], timeoutMs: number): Promise<Map<string, number>> {
     return poll(
       async () => {
-        const counts = await recordCounts(cloud!);
+        const counts = await recordCounts(cloud);
         return ids.every((id) => counts.has(id)) ? counts : undefined;
       },
       timeoutMs,
@@ -42,14 +43,29 @@ describe('the intake pipeline under faults loses nothing', () => {
     );
   }
 
-  it('kill -9 of the worker in the middle of 1000 documents: after a restart every one is processed exactly once', async () => {
+  return { cloud, backend, allProcessed };
+}
+
+/**
+ * The worker is the one place a document could be lost or written twice. These tests break it
+ * on purpose under load and count: every seeded document must end up as exactly one record.
+ * The cases run at once (each on its own local cloud, free ports, its own `expect`): the kill -9
+ * case is mostly waiting on locks and on 1000 documents, time the other two fit in.
+ */
+describe.concurrent('the intake pipeline under faults loses nothing', () => {
+  it('kill -9 of the worker in the middle of 1000 documents: after a restart every one is processed exactly once', async ({
+    expect,
+    onTestFinished,
+  }) => {
     // Messages the killed worker held stay locked until the lock expires, as on Azure (60 s
     // there); a 5 s lock keeps the test short.
-    cloud = await startLocalCloud({ queueLockDurationMs: 5_000 });
-    const ids = await seedDocuments(cloud, 1000);
-    const first = await backend();
+    const { cloud, backend, allProcessed } = await startCase(onTestFinished, {
+      queueLockDurationMs: 5_000,
+    });
+    // The worker starts while the documents are seeded: their messages are sent at the end.
+    const [ids, first] = await Promise.all([seedDocuments(cloud, 1000), backend()]);
     await poll(
-      async () => ((await recordCounts(cloud!)).size >= 200 ? true : undefined),
+      async () => ((await recordCounts(cloud)).size >= 200 ? true : undefined),
       30_000,
       50,
     );
@@ -71,15 +87,16 @@ describe('the intake pipeline under faults loses nothing', () => {
     expect(cloud.serviceBus.deadLetters('documents')).toEqual([]);
   }, 180_000);
 
-  it('SIGTERM during load: the worker drains and exits cleanly; the rest is processed after a restart', async () => {
-    cloud = await startLocalCloud();
-    const ids = await seedDocuments(cloud, 300);
-    const first = await backend();
-    await poll(
-      async () => ((await recordCounts(cloud!)).size >= 50 ? true : undefined),
-      30_000,
-      20,
-    );
+  it('SIGTERM during load: the worker drains and exits cleanly; the rest is processed after a restart', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const { cloud, backend, allProcessed } = await startCase(onTestFinished);
+    // 150 documents: 50 processed before the signal, the worker's 8 in hand when it comes (they
+    // must drain) and the rest behind them for the restart; more would only add documents
+    // processed the normal way.
+    const [ids, first] = await Promise.all([seedDocuments(cloud, 150), backend()]);
+    await poll(async () => ((await recordCounts(cloud)).size >= 50 ? true : undefined), 30_000, 20);
     const signalled = performance.now();
     const exitCode = await first.stop('SIGTERM');
     const seconds = ((performance.now() - signalled) / 1000).toFixed(1);
@@ -97,8 +114,11 @@ describe('the intake pipeline under faults loses nothing', () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
   }, 120_000);
 
-  it('a rotated signing key signs new records while records of the old version still verify', async () => {
-    cloud = await startLocalCloud();
+  it('a rotated signing key signs new records while records of the old version still verify', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const { cloud, backend, allProcessed } = await startCase(onTestFinished);
     const service = await backend({ SIGNING_KEY_REFRESH_SECONDS: '1' });
     const [oldId] = await seedDocuments(cloud, 1);
     await allProcessed([oldId!], 10_000);
@@ -130,5 +150,6 @@ describe('the intake pipeline under faults loses nothing', () => {
     expect(oldRecord.signatureKeyVersion).not.toBe(newVersion);
     expect(oldRecord.signatureValid).toBe(true);
     expect(newRecord.signatureValid).toBe(true);
-  });
+    // Beside the other two cases' 1150 documents on two cores.
+  }, 120_000);
 });
