@@ -3,12 +3,9 @@
 // loadJsonContent of main.bicep). Both are flattened here to the same list of property paths, each
 // marked optional or not, and the two lists must be equal: a field added to one and not the
 // other fails this test, not a deployment.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
 import { identitiesJsonSchema } from '@wi/identities';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bicep, infraDir, skipBicepTests } from './support/bicep-cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileInfra, skipBicepTests } from './support/bicep-cli.js';
 
 type Schema = Record<string, unknown> & {
   type?: string;
@@ -73,20 +70,14 @@ function bicepPaths(schema: Schema, definitions: Record<string, Schema>, path = 
 }
 
 describe.skipIf(skipBicepTests)('the declaration’s Bicep types', () => {
-  let work: string;
+  // infra/modules/types.bicep as Bicep compiles it: its exported types are the template's
+  // definitions, the ones main.bicep imports (the build every infra test shares).
   let compiled: { definitions: Record<string, Schema> };
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'declaration-types-'));
-    const types = relative(work, join(infraDir, 'modules', 'types.bicep')).replaceAll('\\', '/');
-    writeFileSync(
-      join(work, 'probe.bicep'),
-      `import { identitiesFile } from '${types}'\nparam declaration identitiesFile\noutput namespace string = declaration.namespace\n`,
-    );
-    const run = await bicep(['build', 'probe.bicep', '--outfile', 'probe.json'], work);
-    expect(run.status, run.otherOutput.join('\n')).toBe(0);
-    compiled = JSON.parse(readFileSync(join(work, 'probe.json'), 'utf8')) as typeof compiled;
-  }, 120_000);
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+    const types = (await compileInfra()).texts.get('modules/types.json');
+    expect(types, 'modules/types.json compiled').toBeDefined();
+    compiled = JSON.parse(types!) as typeof compiled;
+  }, 300_000);
 
   it('have exactly the loader’s properties, optional where it says optional', () => {
     const loader = jsonSchemaPaths(identitiesJsonSchema() as Schema).sort();
