@@ -18,6 +18,9 @@ import {
 
 await relaunchTrustingLocalCa();
 const RUNS = Number(process.env.RUNS ?? 5);
+// The load after the idle reading, and how long a ready service idles before it.
+const REQUESTS = Number(process.env.REQUESTS ?? 500);
+const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 1);
 // The services run with the same defaults as this process: V8 derives them from the memory.
 // The young generation grows while allocated objects survive, so keep enough of them for a moment
 // to see how large it gets.
@@ -80,16 +83,16 @@ async function measureOnce(name, variantEnv) {
       ? { ...cloud.env('frontend'), BACKEND_URL: backendUrl, ...variantEnv }
       : { ...cloud.env('backend'), ...variantEnv };
   const service = await start(name, env);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
   const idle = rssMiB(service.child.pid);
-  // Load: 500 requests of the service's busiest read path, 20 at a time. The backend's API admits
-  // only the frontend's identity, so its requests carry the frontend's token for it.
+  // Load: REQUESTS requests of the service's busiest read path, 20 at a time. The backend's API
+  // admits only the frontend's identity, so its requests carry the frontend's token for it.
   const path = name === 'frontend' ? '/' : '/documents';
   const headers =
     name === 'frontend' ? {} : { authorization: `Bearer ${await frontendApiToken()}` };
-  for (let batch = 0; batch < 25; batch++) {
+  for (let sent = 0; sent < REQUESTS; sent += 20) {
     const statuses = await Promise.all(
-      Array.from({ length: 20 }, () =>
+      Array.from({ length: Math.min(20, REQUESTS - sent) }, () =>
         fetch(`${service.url}${path}`, { headers }).then(
           async (r) => (await r.arrayBuffer(), r.status),
         ),
@@ -142,7 +145,7 @@ for (const name of ['backend', 'frontend']) {
   const shipped = results[`${name} shipped`];
   const bare = results[`${name} without telemetry`];
   console.log(
-    `${name.padEnd(9)} live ${shipped.live.toFixed(0)} ms, ready ${shipped.ready.toFixed(0)} ms, idle RSS ${shipped.idle.toFixed(0)} MiB, after 500 requests ${shipped.loaded.toFixed(0)} MiB`,
+    `${name.padEnd(9)} live ${shipped.live.toFixed(0)} ms, ready ${shipped.ready.toFixed(0)} ms, idle RSS ${shipped.idle.toFixed(0)} MiB, after ${REQUESTS} requests ${shipped.loaded.toFixed(0)} MiB`,
   );
   console.log(
     `${' '.repeat(9)} without telemetry: ready ${bare.ready.toFixed(0)} ms, idle RSS ${bare.idle.toFixed(0)} MiB → telemetry costs ${(shipped.ready / bare.ready).toFixed(2)}× ready time, ${(shipped.idle / bare.idle).toFixed(2)}× idle RSS`,
@@ -176,7 +179,7 @@ const verdict = (name) => {
 record(
   'cold-start',
   'Service cold start and memory',
-  `Median of ${RUNS} runs per service and variant, from \`node dist/main.js\` to the endpoint answering 200. Ready includes the first token exchange per audience and a probe of every resource. RSS from /proc after 1 s idle, and after 500 requests (backend \`GET /documents\`, frontend \`GET /\`).
+  `Median of ${RUNS} runs per service and variant, from \`node dist/main.js\` to the endpoint answering 200. Ready includes the first token exchange per audience and a probe of every resource. RSS from /proc after ${IDLE_SECONDS} s idle, and after ${REQUESTS} requests (backend \`GET /documents\`, frontend \`GET /\`).
 
 | service | live | ready | idle RSS | RSS after load |
 | --- | ---: | ---: | ---: | ---: |
