@@ -26,6 +26,7 @@ import {
   localClientId,
   parseIdentities,
 } from '@wi/identities';
+import { ensureLocalCa } from '@wi/local-azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArmObject, show } from '../infra/support/arm-expression.js';
 import { created, dryRun, runtimeReference } from '../infra/support/arm-deployment.js';
@@ -93,7 +94,9 @@ function linkDependencies(): void {
   }
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+type Ran = { code: number | null; output: string };
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Ran {
   const result = spawnSync(process.execPath, args, {
     cwd: scratch,
     encoding: 'utf8',
@@ -103,16 +106,40 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+/** `run`, without holding the worker: the cases below run side by side. */
+function runConcurrently(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: scratch, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output: `${stdout}${stderr}` }));
+  });
+}
+
 /** A root script of the copy, through the pinned pnpm (`pnpm <script> <args>`). */
 const pnpmRun = (script: string, ...args: string[]) => run([pnpm, 'run', script, ...args]);
 
+/**
+ * `pnpm check:wiring` after --sync, once. It rebuilds @wi/identities' and @wi/wiring's dist/,
+ * which the generator, the services and the copy's own tests load: those cases start after it,
+ * so none reads a file while the build rewrites it.
+ */
+let wiringAfterSync: Promise<Ran> | undefined;
+const checkWiring = () => (wiringAfterSync ??= runConcurrently([pnpm, 'run', 'check:wiring']));
+const distSettled = async () => {
+  if (!skipKubectlTests) await checkWiring();
+};
+
 const declarationFile = () => join(scratch, 'infra', 'identities.json');
 
-describe('pnpm new:service, then only a role edit in the declaration', () => {
-  let generated: ReturnType<typeof run>;
-  let wiringBeforeSync: ReturnType<typeof run>;
+describe.concurrent('pnpm new:service, then only a role edit in the declaration', () => {
+  let generated: Ran;
+  let wiringBeforeSync: Ran;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     expect(name, `docs/forking.md: ${command}`).toBeDefined();
     copyRepository();
     linkDependencies();
@@ -148,20 +175,29 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
     expect(synced.code, synced.output).toBe(0);
     const service = run([pnpm, '--filter', `@wi/${name}`, 'run', 'build']);
     expect(service.code, service.output).toBe(0);
+    // The local CA of the copy, made once here: the copy's test run and pnpm dev, side by side,
+    // would each make one in the same folder at the same time.
+    await ensureLocalCa(join(scratch, '.local-azure'));
   }, 600_000);
 
-  it('refuses a hostile or taken name before writing anything', () => {
-    for (const bad of ['../evil', 'Reporter', 'a--b', 'backend', 'local-cloud', 'x'.repeat(31)]) {
-      const refused = run(['scripts/new-service.mjs', bad, '--no-install']);
+  it('refuses a hostile or taken name before writing anything', async () => {
+    await distSettled();
+    const hostile = ['../evil', 'Reporter', 'a--b', 'backend', 'local-cloud', 'x'.repeat(31)];
+    const [again, ...refusals] = await Promise.all(
+      [name!, ...hostile].map((bad) =>
+        runConcurrently(['scripts/new-service.mjs', bad, '--no-install']),
+      ),
+    );
+    hostile.forEach((bad, i) => {
+      const refused = refusals[i]!;
       expect(refused.code, bad).toBe(2);
       expect(refused.output).toMatch(/^new:service: /);
-    }
-    const again = run(['scripts/new-service.mjs', name!, '--no-install']);
+    });
     expect(again.output).toContain(`'${name}' is already a service of infra/identities.json`);
     expect(existsSync(join(scratch, 'services', 'evil'))).toBe(false);
   });
 
-  it('writes the declaration entry the guide shows, prettier-clean, and a valid file', () => {
+  it('writes the declaration entry the guide shows, prettier-clean, and a valid file', async () => {
     const file = parseIdentities(JSON.parse(readFileSync(declarationFile(), 'utf8')));
     const entry = file.identities.find((identity) => identity.service === name)!;
     expect(entry).toEqual(documentedEntry);
@@ -171,7 +207,7 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
       .map((line) => line.slice('wrote '.length))
       .filter((path) => !/\.(env|example|bicep)$/.test(path));
     expect(written).toContain('infra/identities.json');
-    const check = run([
+    const check = await runConcurrently([
       join(repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
       '--check',
       ...written.filter((path) => path !== 'infra/identities.json'),
@@ -181,14 +217,14 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
 
   it.skipIf(skipKubectlTests)(
     'pnpm check:wiring holds for it in every overlay, and named its names before --sync',
-    () => {
+    async () => {
       expect(wiringBeforeSync.code).toBe(1);
       expect(wiringBeforeSync.output).toMatch(
         new RegExp(
           `✗ Deployment ${name} sets the names its uses declares[^\\n]*\\n\\s+found: [^\\n]*is not set`,
         ),
       );
-      const wiring = pnpmRun('check:wiring');
+      const wiring = await checkWiring();
       expect(wiring.code, wiring.output).toBe(0);
       const blocks = wiring.output
         .split(/\n(?=k8s\/overlays\/)/)
@@ -209,13 +245,13 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
 
   it.skipIf(skipKubectlTests)(
     "the repository's Kubernetes tests and the new service's own spec pass with it, no test edited",
-    () => {
+    async () => {
+      await distSettled();
       // A test run of its own in the copy (not this one's workers: their variables stay out).
       const env = Object.fromEntries(
         Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')),
       );
-      const result = spawnSync(
-        process.execPath,
+      const result = await runConcurrently(
         [
           join(scratch, 'node_modules', 'vitest', 'vitest.mjs'),
           'run',
@@ -223,10 +259,10 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
           ...K8S_TESTS_PER_SERVICE.map((file) => `test/k8s/${file}`),
           `services/${name}`,
         ],
-        { cwd: scratch, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 },
+        env,
       );
-      const output = `${result.stdout}${result.stderr}`;
-      expect(result.status, output.slice(-6000)).toBe(0);
+      const { output } = result;
+      expect(result.code, output.slice(-6000)).toBe(0);
       expect(output).toMatch(new RegExp(`services/${name}/src/config/${name}-config\\.spec\\.ts`));
       expect(output).toMatch(/Tests\s+.*\d+ passed/);
     },
@@ -234,6 +270,7 @@ describe('pnpm new:service, then only a role edit in the declaration', () => {
   );
 
   it('pnpm dev starts it under its own identity, and its Identity report shows its probes', async () => {
+    await distSettled();
     const portVariable = `${name!.toUpperCase().replaceAll('-', '_')}_PORT`;
     const ports = {
       FRONTEND_PORT: String(await freePort()),
