@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runShell, typecheckPackages } from './scratch-copy.js';
 
@@ -64,7 +64,10 @@ describe('typecheckPackages', () => {
       mkdirSync(join(packageDir, 'src'), { recursive: true });
       writeFileSync(
         join(packageDir, 'package.json'),
-        JSON.stringify({ name: file, scripts: { typecheck: 'tsc -p tsconfig.json' } }),
+        JSON.stringify({
+          name: basename(packageDir),
+          scripts: { typecheck: 'tsc -p tsconfig.json' },
+        }),
       );
       writeFileSync(
         join(packageDir, 'tsconfig.json'),

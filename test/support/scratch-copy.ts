@@ -186,6 +186,7 @@ function typecheckSharesOneProgram(dir: string, packageDir: string): boolean {
   for (const own of ['typescript', '@types']) {
     if (existsSync(join(root, 'node_modules', own))) return false;
   }
+  if (!existsSync(join(root, 'src'))) return false; // its own tsc then says what it lacks
   const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' });
   return !sources.some(
     (file) =>
