@@ -183,16 +183,16 @@ describe.concurrent('pnpm new:service, then only a role edit in the declaration'
   it('refuses a hostile or taken name before writing anything', async () => {
     await distSettled();
     const hostile = ['../evil', 'Reporter', 'a--b', 'backend', 'local-cloud', 'x'.repeat(31)];
-    const [again, ...refusals] = await Promise.all(
-      [name!, ...hostile].map((bad) =>
-        runConcurrently(['scripts/new-service.mjs', bad, '--no-install']),
-      ),
-    );
-    hostile.forEach((bad, i) => {
-      const refused = refusals[i]!;
+    const newService = (arg: string) =>
+      runConcurrently(['scripts/new-service.mjs', arg, '--no-install']);
+    const [refusals, again] = await Promise.all([
+      Promise.all(hostile.map(async (bad) => ({ bad, refused: await newService(bad) }))),
+      newService(name!),
+    ]);
+    for (const { bad, refused } of refusals) {
       expect(refused.code, bad).toBe(2);
       expect(refused.output).toMatch(/^new:service: /);
-    });
+    }
     expect(again.output).toContain(`'${name}' is already a service of infra/identities.json`);
     expect(existsSync(join(scratch, 'services', 'evil'))).toBe(false);
   });
