@@ -76,7 +76,8 @@ describe.concurrent('the intake pipeline under faults loses nothing', () => {
     expect(before).toBeLessThan(ids.length);
 
     await backend();
-    const counts = await allProcessed(ids, 60_000);
+    // 120 s for the 800 left: the other cases' documents go through the same local cloud.
+    const counts = await allProcessed(ids, 120_000);
     const duplicates = [...counts.values()].filter((n) => n > 1).length;
     const stats = cloud.serviceBus.stats('documents');
     console.log(
@@ -85,7 +86,7 @@ describe.concurrent('the intake pipeline under faults loses nothing', () => {
     expect(counts.size).toBe(ids.length);
     expect(duplicates).toBe(0);
     expect(cloud.serviceBus.deadLetters('documents')).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 
   it('SIGTERM during load: the worker drains and exits cleanly; the rest is processed after a restart', async ({
     expect,
