@@ -76,7 +76,7 @@ describe.concurrent('the intake pipeline under faults loses nothing', () => {
     expect(before).toBeLessThan(ids.length);
 
     await backend();
-    // 120 s for the 800 left: the other cases' documents go through the same local cloud.
+    // 120 s for the 800 left: the other cases' local clouds share this process's event loop.
     const counts = await allProcessed(ids, 120_000);
     const duplicates = [...counts.values()].filter((n) => n > 1).length;
     const stats = cloud.serviceBus.stats('documents');
