@@ -63,6 +63,8 @@ describe.concurrent('the intake pipeline under faults loses nothing', () => {
       queueLockDurationMs: 5_000,
     });
     // The worker starts while the documents are seeded: their messages are sent at the end.
+    // 1000 stays: the kill lands in a bulk load, and the restarted worker must process 800 fresh
+    // messages around the killed one's, which come back only as their locks expire.
     const [ids, first] = await Promise.all([seedDocuments(cloud, 1000), backend()]);
     await poll(
       async () => ((await recordCounts(cloud)).size >= 200 ? true : undefined),
