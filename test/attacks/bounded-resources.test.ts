@@ -75,8 +75,10 @@ function trickle(first: string, drip: string, intervalMs: number, giveUpMs: numb
   });
 }
 
-describe('server timeouts', () => {
-  it('closes a connection whose headers trickle in', async () => {
+// Each trickle holds a connection of its own to the impatient frontend and mostly waits for its
+// timeout to run out: the three wait side by side (each with its context's expect).
+describe.concurrent('server timeouts', () => {
+  it('closes a connection whose headers trickle in', async ({ expect }) => {
     const { openMs, answer } = await trickle(
       'GET / HTTP/1.1\r\nHost: x\r\n',
       'X-Slow: a\r\n',
@@ -90,7 +92,7 @@ describe('server timeouts', () => {
     });
   });
 
-  it('closes a request whose body trickles in', async () => {
+  it('closes a request whose body trickles in', async ({ expect }) => {
     const head =
       `POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
       `Content-Length: 1000000\r\nCookie: ${page.cookie}\r\n\r\n--b\r\n`;
@@ -102,7 +104,7 @@ describe('server timeouts', () => {
     });
   });
 
-  it('closes an idle keep-alive connection', async () => {
+  it('closes an idle keep-alive connection', async ({ expect }) => {
     const { openMs } = await trickle(
       'GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n',
       '',
