@@ -86,9 +86,9 @@ const summary = Object.fromEntries(
 const ratio = summary.frontend.median / summary.direct.median;
 
 // Memory: a fresh frontend per level (the one above holds the garbage of every round), with a
-// preload that forces a GC every 20 ms and logs what is still live (bench/live-memory.cjs). Idle
-// after one upload; then the peak while the uploads run at once. Peak over idle, per upload, is
-// what an upload in flight holds.
+// preload that, once the frontend is ready, forces a GC every 20 ms and logs what is still live
+// (bench/live-memory.cjs). Idle after one upload; then the peak while the uploads run at once.
+// Peak over idle, per upload, is what an upload in flight holds.
 const memory = {};
 for (const inFlight of [1, IN_FLIGHT]) {
   const log = join(mkdtempSync(join(tmpdir(), 'bench-upload-')), 'live.txt');
@@ -96,6 +96,7 @@ for (const inFlight of [1, IN_FLIGHT]) {
     args: ['--expose-gc', '--require', `${root}bench/live-memory.cjs`],
     env: { BENCH_LIVE_MEMORY_FILE: log },
   });
+  fresh.child.kill('SIGUSR2'); // the forced GCs and their samples start
   const freshForm = await multipartForm(file, fresh.base);
   // One upload first: the token exchange, TLS sessions and the sender link are not per upload.
   await post(freshForm, fresh.base);
@@ -115,7 +116,10 @@ for (const inFlight of [1, IN_FLIGHT]) {
   const mib = (bytes) => bytes / 2 ** 20;
   const before = samples.filter(([t]) => t < started && t > started - 900).map(([, b]) => b);
   const during = samples.filter(([t]) => t >= started && t <= ended).map(([, b]) => b);
-  if (before.length === 0 || during.length === 0) throw new Error('no live-memory samples');
+  if (before.length === 0 || during.length === 0)
+    throw new Error(
+      `no live-memory samples ${before.length === 0 ? 'in the idle second' : `in the ${ended - started} ms of ${inFlight} upload(s)`} (${samples.length} in all)`,
+    );
   const idle = mib(percentile(before, 50));
   const peak = mib(Math.max(...during));
   memory[inFlight] = { idle, peak, perUpload: (peak - idle) / inFlight };

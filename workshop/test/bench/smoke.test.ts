@@ -1,31 +1,35 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { repoRoot } from '../../../test/support/local-stack.js';
 
 /**
  * Benchmarks are not tests, but one that no longer runs is a broken promise in bench/README.md.
  * Each runs here once at a tiny size, with BENCH_RECORD=off so that a smoke run's numbers never
  * land in bench/results/. Only that it runs and prints its ratio is checked, never a timing.
+ * They run two at a time, longest first: each spends most of its time starting services one after
+ * another, so two keep both cores busy, and more would only queue for them.
  */
 describe('benchmark smoke runs', () => {
   const runs: [script: string, env: Record<string, string>, expected: RegExp[]][] = [
     [
-      'token-requests.mjs',
-      { OPERATIONS: '40' },
-      [
-        /shared credential \+ client \(this repo\)\s+1 token requests .* 0 failed/,
-        /→ \d+× fewer token requests/,
-      ],
-    ],
-    [
       'cold-start.mjs',
-      { RUNS: '1' },
+      // One batch of requests, and the idle reading as soon as the service is ready.
+      { RUNS: '1', REQUESTS: '20', IDLE_SECONDS: '0' },
       [
         /backend\s+live \d+ ms, ready \d+ ms/,
         /frontend\s+live \d+ ms/,
         /telemetry costs [\d.]+× ready time/,
+      ],
+    ],
+    [
+      'upload.mjs',
+      { ROUNDS: '1', FILE_BYTES: String(1024 * 1024), UPLOADS_IN_FLIGHT: '2' },
+      [
+        /frontend [\d.]+ MiB\/s .* direct uploadStream [\d.]+ MiB\/s/,
+        /→ frontend ÷ direct [\d.]+×/,
+        /2 upload\(s\) in flight: .* MiB per upload/,
       ],
     ],
     [
@@ -42,12 +46,11 @@ describe('benchmark smoke runs', () => {
       [/→ backend [\d.]+ vs bare [\d.]+ round trips per document; CPU [\d.]+ vs [\d.]+ ms/],
     ],
     [
-      'upload.mjs',
-      { ROUNDS: '1', FILE_BYTES: String(1024 * 1024), UPLOADS_IN_FLIGHT: '2' },
+      'token-requests.mjs',
+      { OPERATIONS: '40' },
       [
-        /frontend [\d.]+ MiB\/s .* direct uploadStream [\d.]+ MiB\/s/,
-        /→ frontend ÷ direct [\d.]+×/,
-        /2 upload\(s\) in flight: .* MiB per upload/,
+        /shared credential \+ client \(this repo\)\s+1 token requests .* 0 failed/,
+        /→ \d+× fewer token requests/,
       ],
     ],
     [
@@ -58,20 +61,41 @@ describe('benchmark smoke runs', () => {
     ],
   ];
 
-  it.each(runs)(
+  const lane = limit(2);
+  it.concurrent.for(runs)(
     '%s runs and prints its ratio',
-    async (script, env, expected) => {
-      const before = await resultFiles();
-      const args = script === 'test-time.mjs' ? ['packages/azure/src/credential'] : [];
-      const { code, output } = await run(join(repoRoot, 'bench', script), args, env);
-      expect(code, output).toBe(0);
-      for (const pattern of expected) expect(output).toMatch(pattern);
-      expect(output).toContain('not recorded (BENCH_RECORD=off)');
-      expect(await resultFiles()).toEqual(before);
+    // Long enough to wait for a lane too.
+    { timeout: 600_000 },
+    async ([script, env, expected], { expect }) => {
+      await lane(async () => {
+        const before = await resultFiles();
+        const args = script === 'test-time.mjs' ? ['packages/azure/src/credential'] : [];
+        const { code, output } = await run(join(repoRoot, 'bench', script), args, env);
+        expect(code, output).toBe(0);
+        for (const pattern of expected) expect(output).toMatch(pattern);
+        expect(output).toContain('not recorded (BENCH_RECORD=off)');
+        expect(await resultFiles()).toEqual(before);
+      });
     },
-    180_000,
   );
 });
+
+/** Runs at most `n` of the tasks it is given at once, the others in the order they came. */
+function limit(n: number): (task: () => Promise<void>) => Promise<void> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running === n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
 
 async function resultFiles(): Promise<Record<string, string>> {
   const dir = join(repoRoot, 'bench/results');
