@@ -19,10 +19,17 @@ keda_outputs_json() {
 # [keda] end
 
 # The services of the sandbox's declaration, asked of its CLI as the scripts do: the deployment
-# created an identity for each (client id ...0001, ...0002, ... in the declared order).
+# created an identity for each (client id ...0001, ...0002, ... in the declared order). Asked once
+# per content of the file (a node start-up costs more than the rest of a call).
 declared_services() {
-  node "$(dirname "$FAKE_STATE")/packages/identities/dist/cli.js" services \
-    --file "$(dirname "$FAKE_STATE")/infra/identities.json"
+  local file answer
+  file="$(dirname "$FAKE_STATE")/infra/identities.json"
+  answer="$FAKE_STATE/services-$(sha256sum "$file" | cut -d' ' -f1)"
+  if [ ! -f "$answer" ]; then
+    node "$(dirname "$FAKE_STATE")/packages/identities/dist/cli.js" services --file "$file" >"$answer.$$"
+    mv "$answer.$$" "$answer"
+  fi
+  cat "$answer"
 }
 workload_client_ids_json() {
   local i=0 service ids=''
