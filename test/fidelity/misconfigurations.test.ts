@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { IdentityProbe, IdentityReport } from '@wi/contracts';
 import type { LocalCloud } from '@wi/local-azure';
-import { describe, expect, it } from 'vitest';
+import { describe, it, vi } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
 import {
   editedIdentities,
@@ -152,7 +152,8 @@ async function backendReport(
       ...testCase.env?.(cloud),
     });
     try {
-      await waitForOk(`${service.url}/healthz/live`, service);
+      // Four backends start at once on two cores: each gets twice waitForOk's default to listen.
+      await waitForOk(`${service.url}/healthz/live`, service, 60_000);
       // The backend's report answers only a caller with its app role: the frontend's identity.
       const response = await fetch(`${service.url}/identity`, {
         headers: await backendAuthorization(cloud),
@@ -170,50 +171,80 @@ async function backendReport(
   }
 }
 
-describe('misconfigurations fail locally with the code Azure gives', () => {
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
-    const result = await backendReport(testCase);
-    if ('readiness' in result) {
-      expect(result.status).toBe(testCase.apiRefuses);
-      expect(result.readiness).toMatch(
-        new RegExp(testCase.allFail!.source.replace(/^\^|\$$/g, '')),
-      );
-      return;
-    }
-    const report = result;
-    const summary = report.probes
-      .map((p) => `${p.action}: ${p.outcome} ${p.error?.code ?? ''} ${p.error?.message ?? ''}`)
-      .join('\n');
-    console.log(`${testCase.name}\n${summary}`);
-    for (const probe of report.probes) {
-      const expected = testCase.expect[probe.action];
-      if (testCase.allFail) {
-        expect(probe.outcome, summary).toBe('error');
-        expect(probe.error?.code, summary).toMatch(testCase.allFail);
-      } else if (expected) {
-        expect(probe.outcome, summary).toBe(expected.outcome);
-        if (expected.outcome !== 'allowed')
-          expect(probe.error?.code, summary).toMatch(expected.code);
-        expect(probe.ok, summary).toBe(false);
-      } else {
-        expect(probe.ok, summary).toBe(true);
-      }
-      // Every failure comes with a cause and a fix that names what to change.
-      if (!probe.ok && probe.error) {
-        expect(probe.error.fix).toMatch(/identities\.json|az |label|annotat|AZURE_/i);
-      }
-    }
-  });
-
-  it('pod label missing: no webhook variables, so the service exits naming AZURE_CLIENT_ID and the label', () => {
-    const result = spawnSync(process.execPath, [join(repoRoot, 'services/backend/dist/main.js')], {
-      env: { PATH: process.env.PATH ?? '' },
-      encoding: 'utf8',
-      timeout: 20_000,
+/** Runs the built backend with `env` to its exit (never blocking the cases running beside it). */
+function runBackend(
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'services/backend/dist/main.js')], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: timeoutMs,
     });
-    expect(result.status).toBe(78);
-    expect(result.stderr.trim()).toMatch(
-      /^backend: Missing environment variable AZURE_CLIENT_ID .*azure\.workload\.identity\/use/,
-    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
   });
+}
+
+// Each case is its own local cloud and backend on free ports, and mostly waits (on the SDKs'
+// retries, the token exchange): four at a time share two cores. A case then takes longer than
+// alone, so each gets 90 s rather than the default 30 s.
+vi.setConfig({ maxConcurrency: 4 });
+const CASE_TIMEOUT_MS = 90_000;
+
+describe('misconfigurations fail locally with the code Azure gives', () => {
+  // test.for, not test.each: it hands each case the context, whose expect a concurrent test needs.
+  it.concurrent.for(cases.map((c) => [c.name, c] as const))(
+    '%s',
+    { timeout: CASE_TIMEOUT_MS },
+    async ([, testCase], { expect }) => {
+      const result = await backendReport(testCase);
+      if ('readiness' in result) {
+        expect(result.status).toBe(testCase.apiRefuses);
+        expect(result.readiness).toMatch(
+          new RegExp(testCase.allFail!.source.replace(/^\^|\$$/g, '')),
+        );
+        return;
+      }
+      const report = result;
+      const summary = report.probes
+        .map((p) => `${p.action}: ${p.outcome} ${p.error?.code ?? ''} ${p.error?.message ?? ''}`)
+        .join('\n');
+      console.log(`${testCase.name}\n${summary}`);
+      for (const probe of report.probes) {
+        const expected = testCase.expect[probe.action];
+        if (testCase.allFail) {
+          expect(probe.outcome, summary).toBe('error');
+          expect(probe.error?.code, summary).toMatch(testCase.allFail);
+        } else if (expected) {
+          expect(probe.outcome, summary).toBe(expected.outcome);
+          if (expected.outcome !== 'allowed')
+            expect(probe.error?.code, summary).toMatch(expected.code);
+          expect(probe.ok, summary).toBe(false);
+        } else {
+          expect(probe.ok, summary).toBe(true);
+        }
+        // Every failure comes with a cause and a fix that names what to change.
+        if (!probe.ok && probe.error) {
+          expect(probe.error.fix).toMatch(/identities\.json|az |label|annotat|AZURE_/i);
+        }
+      }
+    },
+  );
+
+  it.concurrent(
+    'pod label missing: no webhook variables, so the service exits naming AZURE_CLIENT_ID and the label',
+    async ({ expect }) => {
+      // 60 s, not 20 s: it starts beside three backends (a hang still fails, with status null).
+      const result = await runBackend({ PATH: process.env.PATH ?? '' }, 60_000);
+      expect(result.status).toBe(78);
+      expect(result.stderr.trim()).toMatch(
+        /^backend: Missing environment variable AZURE_CLIENT_ID .*azure\.workload\.identity\/use/,
+      );
+    },
+    CASE_TIMEOUT_MS,
+  );
 });
