@@ -77,7 +77,7 @@ function post(
 
 /** The container's memory as its cgroup counts it, and two parts of that count, in MiB. */
 interface CgroupMemory {
-  /** memory.current (v2) or memory.usage_in_bytes (v1): what the OOM killer compares to the limit. */
+  /** memory.current (v2) or memory.usage_in_bytes (v1): what the OOM killer compares. */
   usage: number;
   /** Anonymous memory (v2 anon, v1 rss): the process's heaps, buffers and allocator arenas. */
   anon: number;
