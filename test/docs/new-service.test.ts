@@ -195,7 +195,8 @@ describe.concurrent('pnpm new:service, then only a role edit in the declaration'
     }
     expect(again.output).toContain(`'${name}' is already a service of infra/identities.json`);
     expect(existsSync(join(scratch, 'services', 'evil'))).toBe(false);
-  });
+    // Past Vitest's 30 s default: it starts after check:wiring, which it may wait on for 15 s.
+  }, 120_000);
 
   it('writes the declaration entry the guide shows, prettier-clean, and a valid file', async () => {
     const file = parseIdentities(JSON.parse(readFileSync(declarationFile(), 'utf8')));
@@ -241,6 +242,8 @@ describe.concurrent('pnpm new:service, then only a role edit in the declaration'
       }
       expect(wiring.output).not.toContain('✗');
     },
+    // Its build and check run beside the other cases' processes on a shared CPU.
+    120_000,
   );
 
   it.skipIf(skipKubectlTests)(
