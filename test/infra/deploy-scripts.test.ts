@@ -168,8 +168,9 @@ const KEDA_CLIENT_ID = '33333333-aaaa-4bbb-8ccc-000000000003'; // [keda]
 
 // The groups run side by side, and so do the cases of each: a case that runs a script again runs
 // it in a copy of its group's sandbox (copyOf), and deploy() lets two scripts run at a time.
-describe.concurrent.skipIf(process.platform === 'win32')(
+describe.skipIf(process.platform === 'win32')(
   'scripts/deploy-aks.sh (with stand-in CLIs)',
+  { concurrent: true },
   () => {
     let box: Sandbox;
     let first: Run;
@@ -361,8 +362,9 @@ describe.concurrent.skipIf(process.platform === 'win32')(
 );
 
 // [keda] begin
-describe.concurrent.skipIf(process.platform === 'win32')(
+describe.skipIf(process.platform === 'win32')(
   'scripts/deploy-aks.sh with ENABLE_KEDA_AUTOSCALING=true (with stand-in CLIs)',
+  { concurrent: true },
   () => {
     let box: Sandbox;
     let first: Run;
@@ -431,8 +433,9 @@ describe.concurrent.skipIf(process.platform === 'win32')(
 );
 // [keda] end
 
-describe.concurrent.skipIf(process.platform === 'win32')(
+describe.skipIf(process.platform === 'win32')(
   'scripts/deploy-aks.sh with a third declared service (with stand-in CLIs)',
+  { concurrent: true },
   () => {
     let box: Sandbox;
     let run: Run;
@@ -498,8 +501,9 @@ describe.concurrent.skipIf(process.platform === 'win32')(
   },
 );
 
-describe.concurrent.skipIf(process.platform === 'win32')(
+describe.skipIf(process.platform === 'win32')(
   'scripts/azd-preprovision.sh (azd up)',
+  { concurrent: true },
   () => {
     it("authorizes the deployer's detected address on the API server, on every provision", async () => {
       const box = sandbox();
