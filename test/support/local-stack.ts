@@ -145,6 +145,8 @@ export interface StackOptions {
   beforeServices?: (cloud: LocalCloud) => Promise<void>;
   /** Wait for /healthz/live only: a misconfigured service is alive but never ready. */
   expectNotReady?: boolean;
+  /** How long each service gets to answer its probe (waitForOk's default: 30 s). */
+  readyTimeoutMs?: number;
 }
 
 // The shape is validated by the local cloud when it loads the file.
@@ -209,7 +211,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
     }
     for (const service of Object.values(services)) {
-      await waitForOk(`${service.url}/healthz/${probe}`, service);
+      await waitForOk(`${service.url}/healthz/${probe}`, service, options.readyTimeoutMs);
     }
   } catch (error) {
     await stop();
