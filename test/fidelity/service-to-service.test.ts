@@ -1,6 +1,6 @@
 import type { IdentityProbe, IdentityReport } from '@wi/contracts';
 import { localApiIdentifierUri } from '@wi/identities';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, type ExpectStatic, it } from 'vitest';
 import { backendAuthorization } from '../support/backend-token.js';
 import { type IdentitiesJson, type RunningStack, startStack } from '../support/local-stack.js';
 
@@ -19,7 +19,7 @@ interface DeclaredIdentity {
 const identity = (file: IdentitiesJson, service: string): DeclaredIdentity =>
   (file.identities as DeclaredIdentity[]).find((i) => i.service === service)!;
 
-async function frontendReport(stack: RunningStack): Promise<IdentityReport> {
+async function frontendReport(stack: RunningStack, expect: ExpectStatic): Promise<IdentityReport> {
   const response = await fetch(`${stack.frontend.url}/identity`, {
     headers: { accept: 'application/json' },
   });
@@ -30,55 +30,79 @@ async function frontendReport(stack: RunningStack): Promise<IdentityReport> {
 const apiProbe = (report: IdentityReport): IdentityProbe =>
   report.probes.find((probe) => probe.resource === 'api')!;
 
-// Each case starts its own stack (a declaration of its own), inside the test: hence 120 s.
-describe('service to service: the frontend without the backend API app role', () => {
-  let stack: RunningStack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
+// Each case starts its own stack (a declaration of its own), inside the test: hence 120 s. The
+// two stacks share nothing (free ports, a cloud each), so they start and run side by side, and
+// each service gets 60 s to be ready since four start at once on two cores.
+const READY_TIMEOUT_MS = 60_000;
+describe.concurrent('service to service: the frontend without the backend API app role', () => {
+  /** Runs `check` against a stack of its own, stopped whatever the check's outcome. */
+  async function withStack(
+    options: Parameters<typeof startStack>[0],
+    check: (stack: RunningStack) => Promise<void>,
+  ): Promise<void> {
+    const stack = await startStack(options);
+    try {
+      await check(stack);
+    } finally {
+      await stack.stop();
+    }
+  }
 
-  it('granted Documents.Write instead of Documents.Read: the backend answers 403, the page shows the fix', async () => {
-    stack = await startStack({
-      identities: (file) => {
-        identity(file, 'backend').api!.appRoles.push({
-          value: 'Documents.Write',
-          id: '5b0c7f0e-2f0b-4c57-9a53-3d9f1f4e0a11',
-          description: 'Write documents (a role the frontend does not need)',
-        });
-        identity(file, 'frontend').calls = [{ service: 'backend', appRole: 'Documents.Write' }];
+  it('granted Documents.Write instead of Documents.Read: the backend answers 403, the page shows the fix', async ({
+    expect,
+  }) => {
+    await withStack(
+      {
+        readyTimeoutMs: READY_TIMEOUT_MS,
+        identities: (file) => {
+          identity(file, 'backend').api!.appRoles.push({
+            value: 'Documents.Write',
+            id: '5b0c7f0e-2f0b-4c57-9a53-3d9f1f4e0a11',
+            description: 'Write documents (a role the frontend does not need)',
+          });
+          identity(file, 'frontend').calls = [{ service: 'backend', appRole: 'Documents.Write' }];
+        },
       },
-    });
-    // Entra issues the token (a role is assigned), carrying the wrong role.
-    const direct = await fetch(`${stack.backend.url}/documents`, {
-      headers: await backendAuthorization(stack.cloud),
-    });
-    expect(direct.status).toBe(403);
-    expect(direct.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
-    expect(await direct.text()).toMatch(/MissingAppRole.*Documents\.Read/);
+      async (stack) => {
+        // Entra issues the token (a role is assigned), carrying the wrong role.
+        const direct = await fetch(`${stack.backend.url}/documents`, {
+          headers: await backendAuthorization(stack.cloud),
+        });
+        expect(direct.status).toBe(403);
+        expect(direct.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
+        expect(await direct.text()).toMatch(/MissingAppRole.*Documents\.Read/);
 
-    // The browser's view: the list is unavailable, never served anyway.
-    expect((await fetch(`${stack.frontend.url}/api/documents`)).status).toBe(503);
+        // The browser's view: the list is unavailable, never served anyway.
+        expect((await fetch(`${stack.frontend.url}/api/documents`)).status).toBe(503);
 
-    const probe = apiProbe(await frontendReport(stack));
-    expect(probe).toMatchObject({ expected: 'allowed', outcome: 'denied', ok: false });
-    expect(probe.error?.code).toBe('MissingAppRole');
-    expect(probe.error?.fix).toMatch(/identities\.json/);
-    expect(probe.error?.fix).toMatch(/Documents\.Read/);
+        const probe = apiProbe(await frontendReport(stack, expect));
+        expect(probe).toMatchObject({ expected: 'allowed', outcome: 'denied', ok: false });
+        expect(probe.error?.code).toBe('MissingAppRole');
+        expect(probe.error?.fix).toMatch(/identities\.json/);
+        expect(probe.error?.fix).toMatch(/Documents\.Read/);
+      },
+    );
   }, 120_000);
 
-  it('granted no role: Entra refuses the token with AADSTS501051, the page shows the fix', async () => {
-    stack = await startStack({
-      identities: (file) => {
-        identity(file, 'frontend').calls = [];
+  it('granted no role: Entra refuses the token with AADSTS501051, the page shows the fix', async ({
+    expect,
+  }) => {
+    await withStack(
+      {
+        readyTimeoutMs: READY_TIMEOUT_MS,
+        identities: (file) => {
+          identity(file, 'frontend').calls = [];
+        },
+        // The scope a deployment would still configure: the declaration just no longer grants it.
+        frontendEnv: { BACKEND_API_SCOPE: `${localApiIdentifierUri('backend')}/.default` },
       },
-      // The scope a deployment would still configure: the declaration just no longer grants it.
-      frontendEnv: { BACKEND_API_SCOPE: `${localApiIdentifierUri('backend')}/.default` },
-    });
-    const probe = apiProbe(await frontendReport(stack));
-    expect(probe).toMatchObject({ expected: 'allowed', outcome: 'denied', ok: false });
-    expect(probe.error?.code).toBe('AADSTS501051');
-    expect(probe.error?.fix).toMatch(/calls.*identities\.json|identities\.json.*calls/);
-    expect((await fetch(`${stack.frontend.url}/api/documents`)).status).toBe(503);
+      async (stack) => {
+        const probe = apiProbe(await frontendReport(stack, expect));
+        expect(probe).toMatchObject({ expected: 'allowed', outcome: 'denied', ok: false });
+        expect(probe.error?.code).toBe('AADSTS501051');
+        expect(probe.error?.fix).toMatch(/calls.*identities\.json|identities\.json.*calls/);
+        expect((await fetch(`${stack.frontend.url}/api/documents`)).status).toBe(503);
+      },
+    );
   }, 120_000);
 });
