@@ -153,8 +153,14 @@ describe.skipIf(skipContainerTests)('the frontend under its memory limit', () =>
 
   beforeAll(async () => {
     cli = requireDocker();
-    // The local cloud needs no image: it starts while the images build (or are found built).
-    [cloud] = await Promise.all([startLocalCloud(), buildImagesOnce(cli)]);
+    // The local cloud needs no image: it starts while the images build (or are found built),
+    // and is kept for afterAll to stop even when the build fails.
+    const cloudStarted = startLocalCloud();
+    try {
+      await buildImagesOnce(cli);
+    } finally {
+      cloud = await cloudStarted;
+    }
     // Uploads need Blob Storage and Service Bus only; the backend is not on their path.
     frontend = await startServiceContainer(
       cloud,
