@@ -25,8 +25,10 @@ const UPLOAD_BYTES = 10 * 1024 * 1024 - 4096; // just under MAX_UPLOAD_BYTES (10
 /**
  * "Near idle": within this much of the idle container's anonymous memory (V8's young generation
  * and allocator arenas keep some of what they grew); unbounded, 60 uploads left ~180 MB above
- * idle. Measured with the cap: 56-70 MiB stay (6 runs), in glibc's main heap, flat from 1 s to
- * 60 s after the load (MALLOC_MMAP_THRESHOLD_ does not change it).
+ * idle. Measured with the cap: 56-96 MiB stay (8 runs; more when the uploads run faster), flat
+ * from 1 s to 60 s after the load: freed memory glibc's main heap keeps (malloc_trim(0), called
+ * through gdb, gave 71 of 96 MiB back; MALLOC_MMAP_THRESHOLD_ changes nothing). Until the image
+ * returns it, this check fails in the runs that keep more than NEAR_IDLE_MIB.
  */
 const NEAR_IDLE_MIB = 80;
 
