@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadIdentities } from '@wi/identities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concurrencyLimit } from '../support/concurrency-limit.js';
 import { withReporter } from '../support/reporter-identity.js';
 import { repoRoot } from './support/bicep-cli.js';
 
@@ -105,18 +106,7 @@ interface Run {
 }
 
 /** At most two scripts at a time: each is a chain of short processes, CPU-bound on two cores. */
-const slots = { free: 2, waiting: [] as (() => void)[] };
-async function inSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (slots.free > 0) slots.free--;
-  else await new Promise<void>((resolve) => slots.waiting.push(resolve));
-  try {
-    return await work();
-  } finally {
-    const next = slots.waiting.shift();
-    if (next) next();
-    else slots.free++;
-  }
-}
+const inSlot = concurrencyLimit(2);
 
 function spawnScript(command: string, args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<Omit<Run, 'calls'>>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
+import { concurrencyLimit } from '../../../test/support/concurrency-limit.js';
 import { repoRoot } from '../../../test/support/local-stack.js';
 
 /**
@@ -61,7 +62,7 @@ describe('benchmark smoke runs', () => {
     ],
   ];
 
-  const lane = limit(2);
+  const lane = concurrencyLimit(2);
   it.concurrent.for(runs)(
     '%s runs and prints its ratio',
     // Long enough to wait for a lane too.
@@ -79,23 +80,6 @@ describe('benchmark smoke runs', () => {
     },
   );
 });
-
-/** Runs at most `n` of the tasks it is given at once, the others in the order they came. */
-function limit(n: number): (task: () => Promise<void>) => Promise<void> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (running === n) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
-    try {
-      await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
-}
 
 async function resultFiles(): Promise<Record<string, string>> {
   const dir = join(repoRoot, 'bench/results');
