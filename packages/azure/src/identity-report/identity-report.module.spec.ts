@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AzureModule } from '../azure.module.js';
 import { AZURE_CREDENTIAL } from '../tokens.js';
 import { DeclaredDenials } from './declared-denials.js';
@@ -31,15 +31,10 @@ function start(...imports: DynamicModule[]) {
 }
 
 describe('IdentityReportModule', () => {
-  let pinned: string | undefined;
   beforeEach(() => {
     // The one credential the chain may use; with no token file it fails at once, offline.
-    pinned = process.env.AZURE_TOKEN_CREDENTIALS;
-    process.env.AZURE_TOKEN_CREDENTIALS = 'WorkloadIdentityCredential';
-  });
-  afterEach(() => {
-    if (pinned === undefined) delete process.env.AZURE_TOKEN_CREDENTIALS;
-    else process.env.AZURE_TOKEN_CREDENTIALS = pinned;
+    // Undone after each test (vitest.config.mts: unstubEnvs).
+    vi.stubEnv('AZURE_TOKEN_CREDENTIALS', 'WorkloadIdentityCredential');
   });
 
   it('puts its token recorder inside the token cache of AzureModule, with one import', async () => {

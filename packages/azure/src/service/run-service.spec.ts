@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { type INestApplication, Module } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ServiceLoggerModule } from './logger.module.js';
 import { runService } from './run-service.js';
 
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 describe('runService', () => {
   it("listens on the port the service's own validated configuration holds", async () => {
-    process.env.LOG_LEVEL = 'silent';
+    vi.stubEnv('LOG_LEVEL', 'silent');
     const port = await freePort();
     @Module({
       imports: [ServiceLoggerModule.forRoot('test')],
