@@ -19,6 +19,7 @@ export default defineConfig({
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/env-guard.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -26,7 +27,8 @@ export default defineConfig({
     // test support modules load once per worker instead of once per file (import time 92 s → 15 s,
     // the whole run 711 → 561 CPU-seconds; bench/results/test-time.md). The price is that a file
     // must leave no global state behind: environment changes go through vi.stubEnv, which
-    // unstubEnvs undoes after every test, and fake timers are put back in an afterEach.
+    // unstubEnvs undoes before the next test (test/support/env-guard.ts fails a file that assigns
+    // process.env instead), and fake timers are put back in an afterEach.
     isolate: false,
     unstubEnvs: true,
     // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine,

@@ -54,11 +54,7 @@ export function requireDocker(): DockerCli {
         'DOCKER=/usr/bin/docker for a pre-23 client). CI must bootstrap `docker`.',
     );
   }
-  // testcontainers' reaper container cannot be pulled offline; the tests stop what they start.
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-  // Host networking throughout: no need for testcontainers to find the host's address (which it
-  // does by pulling alpine).
-  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+  // testcontainers' settings (no reaper, host networking) are in test/support/global-setup.ts.
   return docker;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCredential } from '@wi/azure';
 import type { LocalCloud } from '@wi/local-azure';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   identitiesFile,
   repoRoot,
@@ -42,7 +42,8 @@ describe('the workload identity exchange', () => {
 
   it('makes one token request per audience for 200 concurrent callers of the shared credential', async () => {
     // DefaultAzureCredential reads the webhook's variables from process.env, as in a pod.
-    Object.assign(process.env, cloud.env('backend'));
+    // Stubbed, not assigned, so that no later file in this worker inherits them.
+    for (const [name, value] of Object.entries(cloud.env('backend'))) vi.stubEnv(name, value);
     const credential = createCredential();
     const audiences = [
       'https://vault.localhost/.default',

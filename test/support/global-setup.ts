@@ -14,6 +14,11 @@ export default async function setup(): Promise<void> {
   const ca = await ensureLocalCa(stateDir);
   process.env.NODE_EXTRA_CA_CERTS = ca.caCertPath;
   process.env.LOCAL_AZURE_STATE_DIR = stateDir;
+  // testcontainers' reaper container cannot be pulled offline; the tests stop what they start.
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  // Host networking throughout: no need for testcontainers to find the host's address (which it
+  // does by pulling alpine).
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
   const preload = `--require ${localhostPreload}`;
   if (!process.env.NODE_OPTIONS?.includes(preload)) {
     process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${preload}`.trim();

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RestError } from '@azure/storage-blob';
 import { POD_AZURE_ENV } from '@wi/azure/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendClient, BackendUnavailableError } from './documents/backend-client.js';
 import { SessionKeyService } from './session/session-key.service.js';
 import { BlobUploadSink } from './uploads/blob-upload.sink.js';
@@ -24,7 +24,8 @@ afterEach(async () => {
 
 /** The real AppModule with the backend, the uploads container and Key Vault replaced. */
 async function frontend(backend: Partial<BackendClient>, uploads: Partial<BlobUploadSink> = {}) {
-  Object.assign(process.env, env);
+  // Stubbed, not assigned: the worker runs other files after this one (vitest.config.mts).
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   // After the variables: the logger module reads LOG_LEVEL when app.module.ts loads.
   const { AppModule } = await import('./app.module.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })

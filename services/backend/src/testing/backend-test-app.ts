@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { POD_AZURE_ENV } from '@wi/azure/testing';
+import { vi } from 'vitest';
 import {
   EntraTokenVerifier,
   InvalidAccessToken,
@@ -34,7 +35,9 @@ export const TEST_CALLERS: Record<string, VerifiedCaller> = {
 export async function startBackendForTest(
   documents: Partial<DocumentsRepository> = {},
 ): Promise<{ app: INestApplication; url: string }> {
-  Object.assign(process.env, BACKEND_TEST_ENV);
+  // Stubbed, not assigned: the test worker runs other files after this one (isolate: false), and a
+  // leaked WORKER_ENABLED=false would silence the worker of every backend they start.
+  for (const [name, value] of Object.entries(BACKEND_TEST_ENV)) vi.stubEnv(name, value);
   // After the variables: the logger module reads LOG_LEVEL when app.module.ts loads.
   const { AppModule } = await import('../app.module.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
