@@ -33,9 +33,10 @@ export default defineConfig({
     unstubEnvs: true,
     // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine,
     // every file in turn. These files mostly wait (on child processes, 30 s outages, paced load),
-    // so two at a time on two cores roughly halve `pnpm test`. Three were faster still (192 s
-    // against 451 s) but once let a browser test time out beside an image build
-    // (bench/results/test-time.md).
-    maxWorkers: Math.max(2, availableParallelism()),
+    // so one worker more than the cores keeps both cores busy: on two cores, 3 workers took 246 s
+    // against 298 s for 2 and 267 s for 4 (bench/results/test-time.md, 2026-12-02 18:00). Three
+    // once let a browser test time out beside an image build, when every file still loaded its
+    // modules afresh (isolate) and the browser tests allowed 30 s; they allow 60 s now.
+    maxWorkers: availableParallelism() + 1,
   },
 });
