@@ -29,7 +29,7 @@ afterAll(() => {
   }
 });
 
-export function changedVariables(
+function changedVariables(
   before: Record<string, string | undefined>,
   after: Record<string, string | undefined>,
 ): string[] {
