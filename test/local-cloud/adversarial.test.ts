@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -443,6 +444,42 @@ describe('Service Bus: refused links carry nothing', () => {
       ),
     );
     expect(status).toBe(401);
+  });
+
+  it('answers a malformed or lost update-disposition with its error, and settles nothing', async () => {
+    const before = cloud.serviceBus.stats('documents');
+    const answers = await withClient(async (client) => {
+      await client.putToken(audience(), await token('backend', sbScope));
+      const lockTokens = RawAmqpClient.lockTokens(randomBytes(16));
+      const send = (body: unknown) =>
+        client.managementRequest('documents', 'com.microsoft:update-disposition', body);
+      return [
+        await send({ 'disposition-status': 'erased', 'lock-tokens': lockTokens }),
+        await send({ 'disposition-status': 'completed' }),
+        await send('not a map'),
+        await send({ 'disposition-status': 'completed', 'lock-tokens': lockTokens }),
+        await send({ 'disposition-status': 'defered', 'lock-tokens': lockTokens }),
+      ];
+    });
+    expect(answers.map((a) => [a.status, a.condition])).toEqual([
+      [400, 'amqp:invalid-field'],
+      [400, 'amqp:invalid-field'],
+      [400, 'amqp:invalid-field'],
+      [410, 'com.microsoft:message-lock-lost'],
+      [501, 'com.microsoft:not-implemented'],
+    ]);
+    expect(cloud.serviceBus.stats('documents')).toEqual(before);
+  });
+
+  it("refuses update-disposition to the frontend's token (no Listen)", async () => {
+    const answer = await withClient(async (client) => {
+      await client.putToken(audience(), await token('frontend', sbScope));
+      return client.managementRequest('documents', 'com.microsoft:update-disposition', {
+        'disposition-status': 'completed',
+        'lock-tokens': RawAmqpClient.lockTokens(randomBytes(16)),
+      });
+    });
+    expect([answer.status, answer.condition]).toEqual([401, 'amqp:unauthorized-access']);
   });
 
   it('keeps serving after all of it', async () => {

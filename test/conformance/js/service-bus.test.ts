@@ -19,7 +19,8 @@ import {
 /**
  * The JS SDK's Service Bus features just beyond this app's, against the emulator: batches
  * sized by the link's max-message-size, scheduling with Send, topics and subscriptions, the
- * dead-letter sub-queue, lock renewal, and links detached when their token expires.
+ * dead-letter sub-queue, lock renewal, settlement over $management once a receiver closed, and
+ * links detached when their token expires.
  */
 
 const key = generateSigningKey();
@@ -54,6 +55,7 @@ beforeAll(async () => {
       { name: 'dlq', maxDeliveryCount: 2, lockDurationMs: 5000 },
       { name: 'locks', lockDurationMs: 1000 },
       { name: 'expiry', lockDurationMs: 5000 },
+      { name: 'settle-later', lockDurationMs: 5000 },
     ],
     topics: [{ name: 'events', subscriptions: [{ name: 'audit' }, { name: 'billing' }] }],
     authorize: (claims, action) =>
@@ -231,6 +233,59 @@ describe('locks', () => {
     await receiver.completeMessage(message!);
     const error = await receiver.renewMessageLock(message!).catch((e: unknown) => e);
     expect(isServiceBusError(error) && error.code).toBe('MessageLockLost');
+  });
+});
+
+describe('settling after the receiving link closed', () => {
+  // The SDK settles over $management (com.microsoft:update-disposition) when the link a message
+  // came on is gone, as after a reconnect. The lock is the message's, so it is still held.
+  it('completes, abandons and dead-letters over $management, and refuses a lock already settled', async () => {
+    await client('sender')
+      .createSender('settle-later')
+      .sendMessages(['done', 'again', 'dead'].map((messageId) => ({ body: 1, messageId })));
+    const reader = client('receiver');
+    const first = reader.createReceiver('settle-later');
+    const received = await receiveAll(first, 3);
+    await first.close();
+    const byId = (id: string) => received.find((m) => m.messageId === id)!;
+    const settler = reader.createReceiver('settle-later');
+    await settler.completeMessage(byId('done'));
+    await settler.abandonMessage(byId('again'));
+    await settler.deadLetterMessage(byId('dead'), {
+      deadLetterReason: 'Malformed',
+      deadLetterErrorDescription: 'not JSON',
+    });
+    const lost = await settler.completeMessage(byId('done')).catch((e: unknown) => e);
+    expect(isServiceBusError(lost) && lost.code).toBe('MessageLockLost');
+
+    const [redelivered] = await receiveAll(settler, 1);
+    expect([redelivered?.messageId, redelivered?.deliveryCount]).toEqual(['again', 2]);
+    await settler.completeMessage(redelivered!);
+    const [dead] = await receiveAll(
+      reader.createReceiver('settle-later', { subQueueType: 'deadLetter' }),
+      1,
+    );
+    expect([dead?.messageId, dead?.deadLetterReason, dead?.deadLetterErrorDescription]).toEqual([
+      'dead',
+      'Malformed',
+      'not JSON',
+    ]);
+    expect(emulator.stats('settle-later')).toMatchObject({ active: 0, locked: 1, completed: 2 });
+  });
+
+  it('refuses update-disposition to an identity without Listen', async () => {
+    const before = emulator.stats('settle-later');
+    await client('sender').createSender('settle-later').sendMessages({ body: 1, messageId: 'x' });
+    const [message] = await receiveAll(client('receiver').createReceiver('settle-later'), 1);
+    const error = await client('sender')
+      .createReceiver('settle-later')
+      .completeMessage(message!)
+      .catch((e: unknown) => e);
+    expect(isServiceBusError(error) && error.code).toBe('UnauthorizedAccess');
+    expect(emulator.stats('settle-later')).toMatchObject({
+      completed: before.completed,
+      locked: before.locked + 1,
+    });
   });
 });
 

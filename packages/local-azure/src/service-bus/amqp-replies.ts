@@ -11,6 +11,10 @@ export function cbsStatus(code: number, description: string): Record<string, unk
   };
 }
 
+/** Service Bus's words when a settlement or renewal names a lock that is not held (any path). */
+export const LOCK_LOST_DESCRIPTION =
+  'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.';
+
 export function managementStatus(
   code: number,
   description: string,

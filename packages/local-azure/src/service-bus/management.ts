@@ -1,5 +1,5 @@
 import rhea, { type EventContext, type Message } from 'rhea';
-import { managementStatus, reply } from './amqp-replies.js';
+import { LOCK_LOST_DESCRIPTION, managementStatus, reply } from './amqp-replies.js';
 import type { ResolvedEntity } from './entities.js';
 import type { ServiceBusAction } from './link-grants.js';
 import type { StoredMessage } from './queue.js';
@@ -14,15 +14,19 @@ export interface ManagementContext {
 /** The right each operation needs, as Service Bus checks it: scheduling is sending. */
 const OPERATION_RIGHTS: Record<string, ServiceBusAction> = {
   'com.microsoft:renew-lock': 'listen',
+  'com.microsoft:update-disposition': 'listen',
   'com.microsoft:peek-message': 'listen',
   'com.microsoft:schedule-message': 'send',
   'com.microsoft:cancel-scheduled-message': 'send',
 };
 
+/** update-disposition's statuses (Service Bus spells deferral "defered"), as the queue settles them. */
+const DISPOSITIONS = ['completed', 'abandoned', 'suspended'] as const;
+
 /**
- * The entity's $management node (request-response over AMQP): renew-lock, peek,
- * schedule-message and cancel-scheduled-message, each authorized with its own right. Other
- * operations are answered 501, never ignored.
+ * The entity's $management node (request-response over AMQP): renew-lock, update-disposition,
+ * peek, schedule-message and cancel-scheduled-message, each authorized with its own right. Other
+ * operations (and deferral, which the emulator does not keep) are answered 501, never ignored.
  */
 export function handleManagement(
   context: EventContext,
@@ -73,16 +77,59 @@ export function handleManagement(
         .map((hex) => queue!.renew(hex))
         .find(Boolean);
       if (!renewed) {
-        return answer(
-          410,
-          'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
-          undefined,
-          'com.microsoft:message-lock-lost',
-        );
+        return answer(410, LOCK_LOST_DESCRIPTION, undefined, 'com.microsoft:message-lock-lost');
       }
       expirations.push(renewed);
     }
     return answer(200, 'OK', { expirations });
+  }
+  if (operation === 'com.microsoft:update-disposition') {
+    // The SDKs settle here when the link a message came on is gone (a reconnect, a closed
+    // receiver): the lock belongs to the message, not to the link.
+    const status = body['disposition-status'];
+    if (status === 'defered') {
+      return answer(
+        501,
+        'Deferral is not supported by the local emulator.',
+        undefined,
+        'com.microsoft:not-implemented',
+      );
+    }
+    if (!DISPOSITIONS.includes(status as (typeof DISPOSITIONS)[number])) {
+      return answer(
+        400,
+        'disposition-status must be completed, abandoned, suspended or defered.',
+        undefined,
+        'amqp:invalid-field',
+      );
+    }
+    const tokens = Array.isArray(body['lock-tokens']) ? (body['lock-tokens'] as unknown[]) : [];
+    if (tokens.length === 0) {
+      return answer(
+        400,
+        'lock-tokens must list at least one lock token.',
+        undefined,
+        'amqp:invalid-field',
+      );
+    }
+    // Every token is checked before any is settled: a request with one lost lock changes nothing.
+    const held = tokens.map((token) =>
+      lockTokenCandidates(token).find((hex) => queue!.hasLock(hex)),
+    );
+    if (held.some((hex) => hex === undefined)) {
+      return answer(410, LOCK_LOST_DESCRIPTION, undefined, 'com.microsoft:message-lock-lost');
+    }
+    for (const hex of held as string[]) {
+      if (status === 'completed') queue!.complete(hex);
+      else if (status === 'abandoned') queue!.abandon(hex);
+      else
+        queue!.deadLetter(
+          hex,
+          text(body['deadletter-reason']) ?? 'DeadLetteredByReceiver',
+          text(body['deadletter-description']) ?? '',
+        );
+    }
+    return answer(200, 'OK', {});
   }
   if (operation === 'com.microsoft:peek-message') {
     const from = toNumber(body['from-sequence-number']) ?? 0;
@@ -142,6 +189,11 @@ export function handleManagement(
     for (const target of entity.targets) target.cancelScheduled(sequenceNumber);
   }
   return answer(200, 'OK', {});
+}
+
+/** A dead-letter reason or description: a string of at most 4096 characters, as Service Bus allows. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.slice(0, 4096) : undefined;
 }
 
 /** An AMQP long arrives as a number, or as 8 big-endian bytes. */

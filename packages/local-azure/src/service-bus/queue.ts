@@ -15,7 +15,6 @@ export interface Lock {
   message: StoredMessage;
   lockedUntil: Date;
   timer: NodeJS.Timeout;
-  owner: object;
   subQueue: 'active' | 'deadLetter';
 }
 
@@ -109,12 +108,15 @@ export class Queue {
     return message;
   }
 
-  lock(message: StoredMessage, owner: object, subQueue: 'active' | 'deadLetter'): Lock {
+  /**
+   * A lock belongs to the message, not to the link that delivered it: a message stays locked when
+   * its link closes, until it is settled (on any link, or over $management) or the lock expires.
+   */
+  lock(message: StoredMessage, subQueue: 'active' | 'deadLetter'): Lock {
     const token = randomBytes(16).toString('hex');
     const lock: Lock = {
       token,
       message,
-      owner,
       subQueue,
       lockedUntil: new Date(Date.now() + this.lockDurationMs),
       timer: this.expiryTimer(token),
@@ -153,13 +155,6 @@ export class Queue {
     this.deadLetters.push(lock.message);
     this.notify();
     return true;
-  }
-
-  /** Messages locked by a link that went away are released, as when a connection drops. */
-  releaseOwnedBy(owner: object): void {
-    for (const lock of [...this.locks.values()]) {
-      if (lock.owner === owner) this.abandon(lock.token);
-    }
   }
 
   hasLock(token: string): boolean {

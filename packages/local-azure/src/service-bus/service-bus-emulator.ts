@@ -16,7 +16,7 @@ import {
   type JwksSource,
   type TokenIssuerPolicy,
 } from '../tokens/access-token.js';
-import { cbsStatus, managementStatus, reply } from './amqp-replies.js';
+import { cbsStatus, LOCK_LOST_DESCRIPTION, managementStatus, reply } from './amqp-replies.js';
 import {
   ServiceBusEntities,
   type ResolvedEntity,
@@ -82,8 +82,7 @@ const LOCK_LOST = () =>
     .rejected({
       error: {
         condition: 'com.microsoft:message-lock-lost',
-        description:
-          'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+        description: LOCK_LOST_DESCRIPTION,
       },
     })
     .described();
@@ -95,8 +94,9 @@ const grants = new WeakMap<Sender | Receiver, LinkGrant>();
  * ANONYMOUS, CBS put-token on $cbs, attach frames that echo source and target and carry the
  * entity's max-message-size, sends (single and batched) checked against the link's rights on
  * every transfer, peek-lock receive with complete / abandon / dead-letter settled with their
- * outcome, the management operations (renew-lock, peek, schedule, cancel), queues with their
- * dead-letter sub-queue, and topics with subscriptions. Links whose token expires are detached.
+ * outcome, the management operations (renew-lock, update-disposition, peek, schedule, cancel),
+ * queues with their dead-letter sub-queue, and topics with subscriptions. Links whose token
+ * expires are detached; the locks of a closed link stay until settled or expired.
  */
 export class ServiceBusEmulator {
   private readonly entities: ServiceBusEntities;
@@ -530,7 +530,7 @@ export class ServiceBusEmulator {
         send(sender, toAmqp(message));
         continue;
       }
-      const lock = queue.lock(message, sender, subQueue);
+      const lock = queue.lock(message, subQueue);
       const tag = Buffer.from(lock.token, 'hex');
       send(sender, toAmqp(message, lock.token, lock.lockedUntil), tag);
     }
@@ -577,10 +577,11 @@ export class ServiceBusEmulator {
     }
   }
 
+  // A closed link keeps its locks: they belong to the messages, which are settled over
+  // $management or come back when the lock expires, as in Service Bus.
   private releaseLink(sender: Sender): void {
     const grant = grants.get(sender);
     grant?.unsubscribe?.();
-    grant?.entity.source?.releaseOwnedBy(sender);
     grants.delete(sender);
   }
 }

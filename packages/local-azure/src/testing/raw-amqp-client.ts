@@ -91,6 +91,44 @@ export class RawAmqpClient {
     return outcome;
   }
 
+  /** An AMQP array of UUIDs, as the SDKs send lock tokens. */
+  static lockTokens(...tokens: Buffer[]): unknown {
+    return rhea.types.wrap_array(tokens, 0x98, undefined);
+  }
+
+  /**
+   * Sends one request to `entity`/$management with `body` as it is (no SDK shapes it first) and
+   * returns the broker's status, description and error condition.
+   */
+  async managementRequest(
+    entity: string,
+    operation: string,
+    body: unknown,
+  ): Promise<{ status: number; description: string; condition?: string }> {
+    const address = `${entity}/$management`;
+    const receiver = this.connection.open_receiver({ source: { address } });
+    const sender = this.connection.open_sender({ target: { address } });
+    await new Promise<void>((resolve) => sender.once('sendable', () => resolve()));
+    const answer = new Promise<{ status: number; description: string; condition?: string }>(
+      (resolve) =>
+        receiver.once('message', (context: EventContext) => {
+          const properties = context.message?.application_properties ?? {};
+          resolve({
+            status: Number(properties.statusCode),
+            description: String(properties.statusDescription ?? ''),
+            condition: properties.errorCondition as string | undefined,
+          });
+        }),
+    );
+    sender.send({
+      message_id: `${operation}-1`,
+      reply_to: receiver.name,
+      application_properties: { operation },
+      body,
+    } as Message);
+    return answer;
+  }
+
   close(): void {
     try {
       this.connection.close();
